@@ -1,0 +1,572 @@
+"""CircuitPython's ``socketpool`` API, on MicroPython and CPython.
+
+This file is the API layer: every argument check, timeout, deadline, address, slot and the
+``sendall`` loop of the contract live here. The socket mechanics come from one engine (see
+docs/engine-interface.md). The file runs on CPython and on MicroPython and is what goes onto a
+board, so it stays small and uses only what MicroPython has.
+"""
+
+import sys
+import errno as _errno
+import gc as _gc
+import time as _time
+
+_MICROPYTHON = sys.implementation.name == "micropython"
+
+# --- exception types MicroPython may lack (both raise and except must work) ---------------
+try:
+    BrokenPipeError
+except NameError:  # MicroPython
+
+    class BrokenPipeError(OSError):  # noqa: A001
+        pass
+
+try:
+    TimeoutError
+except NameError:  # MicroPython
+
+    class TimeoutError(OSError):  # noqa: A001
+        pass
+
+if _MICROPYTHON:
+    try:
+        import builtins as _builtins
+
+        if not hasattr(_builtins, "BrokenPipeError"):
+            _builtins.BrokenPipeError = BrokenPipeError
+        if not hasattr(_builtins, "TimeoutError"):
+            _builtins.TimeoutError = TimeoutError
+    except (ImportError, AttributeError, TypeError):
+        pass
+
+_EAGAIN = _errno.EAGAIN
+_EBADF = _errno.EBADF
+_ETIMEDOUT = _errno.ETIMEDOUT
+_EINPROGRESS = _errno.EINPROGRESS
+_EPIPE = _errno.EPIPE
+
+# engine poll bits (docs/engine-interface.md)
+_POLLIN = 1
+_POLLOUT = 4
+
+# longest single engine wait, so Ctrl-C and scheduled callbacks run on a board
+_SLICE_MS = 100
+
+
+# --- the one deadline helper ------------------------------------------------------------
+try:
+    _ticks_ms = _time.ticks_ms
+    _ticks_add = _time.ticks_add
+    _ticks_diff = _time.ticks_diff
+except AttributeError:  # CPython
+
+    def _ticks_ms():
+        return int(_time.monotonic() * 1000)
+
+    def _ticks_add(t, ms):
+        return t + ms
+
+    def _ticks_diff(a, b):
+        return a - b
+
+
+def _deadline(timeout_ms):
+    """Deadline for a wait that starts now; None = wait forever. Non-blocking: EAGAIN."""
+    if timeout_ms == 0:
+        raise OSError(_EAGAIN)
+    if timeout_ms < 0:
+        return None
+    return _ticks_add(_ticks_ms(), timeout_ms)
+
+
+def _slice(deadline):
+    """Milliseconds to wait in the next engine poll; ETIMEDOUT when the deadline has passed."""
+    if deadline is None:
+        return _SLICE_MS
+    left = _ticks_diff(deadline, _ticks_ms())
+    if left <= 0:
+        raise OSError(_ETIMEDOUT)
+    return left if left < _SLICE_MS else _SLICE_MS
+
+
+# --- engine ------------------------------------------------------------------------------
+def _load_engine():
+    try:
+        import _socketpool  # native engine built into the firmware
+
+        return _socketpool
+    except ImportError:
+        pass
+    if _MICROPYTHON:
+        from socketpool import _engine_mp
+
+        return _engine_mp
+    import socketpool_host
+
+    return socketpool_host.load_engine()
+
+
+_engine = _load_engine()
+
+
+class gaierror(OSError):
+    """Name resolution failed (``SocketPool.gaierror``)."""
+
+
+def _raise_gai():
+    raise gaierror(SocketPool.EAI_NONAME, "Name or service not known")
+
+
+def _check_port(port):
+    if not isinstance(port, int) or isinstance(port, bool):
+        raise TypeError("port must be an int")
+    if port < 0 or port > 65535:
+        raise ValueError("port must be 0-65535")
+
+
+def _is_ipv4(host):
+    parts = host.split(".")
+    if len(parts) != 4:
+        return False
+    for p in parts:
+        if not p or len(p) > 3 or not p.isdigit() or int(p) > 255:
+            return False
+    return True
+
+
+def _is_radio(radio):
+    try:
+        import wifi
+
+        if isinstance(radio, wifi.Radio):
+            return True
+    except ImportError:
+        pass
+    try:
+        import network
+
+        if isinstance(radio, network.WLAN):
+            return True
+    except (ImportError, AttributeError):
+        pass
+    return False
+
+
+_pools = []  # (radio, pool): one pool per radio
+
+
+class SocketPool:
+    """A pool of sockets on one radio: ``socketpool.SocketPool(wifi.radio)``."""
+
+    AF_INET = 2
+    AF_INET6 = 10
+    SOCK_STREAM = 1
+    SOCK_DGRAM = 2
+    SOCK_RAW = 3
+    SOL_SOCKET = 0xFFF
+    SO_REUSEADDR = 4
+    TCP_NODELAY = 1
+    IPPROTO_IP = 0
+    IPPROTO_ICMP = 1
+    IPPROTO_TCP = 6
+    IPPROTO_UDP = 17
+    IPPROTO_IPV6 = 41
+    IPPROTO_RAW = 255
+    IP_MULTICAST_TTL = 5
+    EAI_NONAME = -2
+
+    gaierror = gaierror
+
+    def __new__(cls, radio):
+        for r, p in _pools:
+            if r is radio:
+                return p
+        if not _is_radio(radio):
+            raise ValueError("SocketPool needs a radio, such as wifi.radio")
+        pool = object.__new__(cls)
+        pool._radio = radio
+        pool._used = 0
+        pool._max = _engine.MAX_SLOTS
+        _pools.append((radio, pool))
+        return pool
+
+    def __init__(self, radio):
+        pass
+
+    # --- slots ---
+    def _slots_in_use(self):
+        return self._used
+
+    def _take_slot(self):
+        if self._used >= self._max:
+            _gc.collect()  # unreferenced sockets are closed by their finaliser
+            if self._used >= self._max:
+                return False
+        self._used += 1
+        return True
+
+    # --- names ---
+    def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
+        """Resolve ``host``; a list of ``(family, type, proto, canonname, sockaddr)``."""
+        if not isinstance(host, str):
+            raise TypeError("host must be a str")
+        _check_port(port)
+        for v in (family, type, proto, flags):
+            if not isinstance(v, int):
+                raise TypeError("family, type, proto and flags must be ints")
+        if family not in (0, self.AF_INET, self.AF_INET6):
+            _raise_gai()
+        if _is_ipv4(host):
+            found = [(self.AF_INET, host)]
+        elif ":" in host:
+            found = [(self.AF_INET6, host)] if _engine.IPV6 else None
+        elif not host:
+            _raise_gai()
+        else:
+            try:
+                found = _engine.getaddrinfo(host, family)
+            except Exception:  # an engine must not leak its own errors
+                found = None
+        if not found:
+            _raise_gai()
+        out = []
+        for fam, ip in found:
+            if family and fam != family:
+                continue
+            if fam == self.AF_INET6:
+                sockaddr = (ip, port, 0, 0)
+            else:
+                sockaddr = (ip, port)
+            out.append((fam, type, proto, "", sockaddr))
+        if not out:
+            _raise_gai()
+        return out
+
+    def socket(self, family=AF_INET, type=SOCK_STREAM, proto=IPPROTO_IP):
+        """A new blocking, unconnected socket (``RuntimeError('Out of sockets')`` when none free)."""
+        for v in (family, type, proto):
+            if not isinstance(v, int):
+                raise TypeError("family, type and proto must be ints")
+        if family not in (self.AF_INET, self.AF_INET6):
+            raise NotImplementedError("address family %d" % family)
+        if family == self.AF_INET6 and not _engine.IPV6:
+            raise NotImplementedError("IPv6 is not available on this engine")
+        if type not in (self.SOCK_STREAM, self.SOCK_DGRAM, self.SOCK_RAW):
+            raise ValueError("socket type must be SOCK_STREAM, SOCK_DGRAM or SOCK_RAW")
+        if type == self.SOCK_RAW and not _engine.RAW:
+            raise NotImplementedError("SOCK_RAW is not available on this engine")
+        if not self._take_slot():
+            raise RuntimeError("Out of sockets")
+        es = _engine.socket(family, type, proto)
+        if isinstance(es, int):
+            self._used -= 1
+            raise OSError(-es)
+        return Socket(_TOKEN, self, es, family, type, -1)
+
+    def _sockaddr(self, address, family):
+        """The one address parser: ``(host, port)`` to ``(ip, port)`` for this family."""
+        if not isinstance(address, (tuple, list)):
+            raise TypeError("address must be a (host, port) tuple")
+        if len(address) != 2:
+            raise ValueError("address must be (host, port)")
+        host, port = address
+        if not isinstance(host, str):
+            raise TypeError("host must be a str")
+        _check_port(port)
+        if host == "":
+            return ("::" if family == self.AF_INET6 else "0.0.0.0"), port
+        return self.getaddrinfo(host, port, family)[0][4][0], port
+
+
+class _Token:
+    pass
+
+
+_TOKEN = _Token()
+
+_Base = object
+if _MICROPYTHON:
+    try:
+        import io
+
+        _Base = io.IOBase  # lets select.poll() ask the socket through ioctl()
+    except (ImportError, AttributeError):
+        pass
+
+
+def _raise(r):
+    """Raise the contract's exception for negative engine result ``r``."""
+    if r == -_EPIPE:
+        raise BrokenPipeError(_EPIPE)
+    raise OSError(-r)
+
+
+class Socket(_Base):
+    """A socket from ``SocketPool.socket()``; cannot be created directly."""
+
+    def __init__(self, token=None, pool=None, es=None, family=2, type=1, timeout_ms=-1):
+        if token is not _TOKEN:
+            raise TypeError("Socket cannot be created directly; use SocketPool.socket()")
+        self._pool = pool
+        self._es = es
+        self._family = family
+        self._type = type
+        self._timeout_ms = timeout_ms
+
+    def __del__(self):
+        # finaliser: a forgotten socket gives its slot back
+        if getattr(self, "_es", None) is not None:
+            self.close()
+
+    @property
+    def type(self):
+        return self._type
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<Socket type=%d%s>" % (self._type, " closed" if self._es is None else "")
+
+    def _live(self):
+        es = self._es
+        if es is None:
+            raise OSError(_EBADF)
+        return es
+
+    def _wait(self, events, deadline):
+        es = self._live()
+        es.poll(events, _slice(deadline))
+
+    # --- timeouts ---
+    def settimeout(self, value):
+        if value is None:
+            self._timeout_ms = -1
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError("timeout must be None or a number")
+        if value < 0:
+            raise ValueError("timeout must be >= 0")
+        if value == 0:
+            self._timeout_ms = 0
+            return
+        ms = value * 1000
+        ims = int(ms)
+        if ims < ms:
+            ims += 1  # below 1 ms (or any fraction) rounds up, never to non-blocking
+        self._timeout_ms = ims
+
+    def setblocking(self, flag):
+        self.settimeout(None if flag else 0)
+
+    # --- connection set-up ---
+    def bind(self, address):
+        es = self._live()
+        ip, port = self._pool._sockaddr(address, self._family)
+        r = es.bind(ip, port)
+        if r < 0:
+            _raise(r)
+
+    def listen(self, backlog):
+        es = self._live()
+        if isinstance(backlog, bool) or not isinstance(backlog, int):
+            raise TypeError("backlog must be an int")
+        if self._type != SocketPool.SOCK_STREAM:
+            raise OSError(_errno.EOPNOTSUPP)
+        r = es.listen(1 if backlog < 1 else 255 if backlog > 255 else backlog)
+        if r < 0:
+            _raise(r)
+
+    def accept(self):
+        es = self._live()
+        r = es.accept()
+        if r == -_EAGAIN:
+            deadline = _deadline(self._timeout_ms)
+            while r == -_EAGAIN:
+                self._wait(_POLLIN, deadline)
+                r = self._live().accept()
+        if isinstance(r, int):
+            _raise(r)
+        nes, ip, port = r
+        if not self._pool._take_slot():
+            nes.close()  # no slot: the incoming connection is closed, nothing leaks
+            raise RuntimeError("Out of sockets")
+        sock = Socket(_TOKEN, self._pool, nes, self._family, SocketPool.SOCK_STREAM, self._timeout_ms)
+        return sock, (ip, port)
+
+    def connect(self, address):
+        es = self._live()
+        ip, port = self._pool._sockaddr(address, self._family)
+        r = es.connect(ip, port)
+        if r == -_EINPROGRESS and self._timeout_ms != 0:
+            deadline = _deadline(self._timeout_ms)
+            try:
+                while r == -_EINPROGRESS:
+                    self._wait(_POLLOUT, deadline)
+                    r = self._live().connect_result()
+            except OSError as e:
+                if e.errno == _ETIMEDOUT:
+                    self.close()  # a timed-out attempt is abandoned, not left half-open
+                raise
+        if r < 0:
+            _raise(r)
+
+    # --- receive ---
+    def recv_into(self, buffer, bufsize=0):
+        es = self._es
+        if es is None:
+            raise OSError(_EBADF)
+        if isinstance(buffer, (bytes, str)):
+            raise TypeError("buffer must be writable")
+        n = len(buffer)
+        if bufsize > n:
+            raise ValueError("bufsize must be <= len(buffer)")
+        if bufsize > 0:
+            n = bufsize
+        r = es.recv_into(buffer, n)
+        if r == -_EAGAIN:
+            deadline = _deadline(self._timeout_ms)
+            while r == -_EAGAIN:
+                self._wait(_POLLIN, deadline)
+                r = self._live().recv_into(buffer, n)
+        if r < 0:
+            _raise(r)
+        return r
+
+    def recvfrom_into(self, buffer, bufsize=0):
+        es = self._es
+        if es is None:
+            raise OSError(_EBADF)
+        if isinstance(buffer, (bytes, str)):
+            raise TypeError("buffer must be writable")
+        n = len(buffer)
+        if bufsize > n:
+            raise ValueError("bufsize must be <= len(buffer)")
+        if bufsize > 0:
+            n = bufsize
+        r = es.recvfrom_into(buffer, n)
+        if r == -_EAGAIN:
+            deadline = _deadline(self._timeout_ms)
+            while r == -_EAGAIN:
+                self._wait(_POLLIN, deadline)
+                r = self._live().recvfrom_into(buffer, n)
+        if isinstance(r, int):
+            _raise(r)
+        return r
+
+    # --- send ---
+    def _check_data(self, data):
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            return
+        if not isinstance(data, str):
+            try:
+                memoryview(data)
+                return
+            except TypeError:
+                pass
+        raise TypeError("data must be bytes-like")
+
+    def send(self, data):
+        es = self._live()
+        self._check_data(data)
+        r = es.send(data)
+        if r == -_EAGAIN:
+            deadline = _deadline(self._timeout_ms)
+            while r == -_EAGAIN:
+                self._wait(_POLLOUT, deadline)
+                r = self._live().send(data)
+        if r < 0:
+            _raise(r)
+        return r
+
+    def sendall(self, data):
+        es = self._live()
+        self._check_data(data)
+        view = memoryview(data)
+        total = len(view)
+        sent = 0
+        deadline = None
+        started = False
+        while sent < total:
+            r = es.send(view[sent:] if sent else view)
+            if r == -_EAGAIN:
+                if not started:
+                    deadline = _deadline(self._timeout_ms)  # bounds the whole call
+                    started = True
+                self._wait(_POLLOUT, deadline)
+                es = self._live()
+                continue
+            if r < 0:
+                _raise(r)
+            sent += r
+
+    def sendto(self, data, address):
+        es = self._live()
+        self._check_data(data)
+        if self._type == SocketPool.SOCK_STREAM:
+            return self.send(data)  # TCP: the address is ignored
+        ip, port = self._pool._sockaddr(address, self._family)
+        r = es.sendto(data, ip, port)
+        if r == -_EAGAIN:
+            deadline = _deadline(self._timeout_ms)
+            while r == -_EAGAIN:
+                self._wait(_POLLOUT, deadline)
+                r = self._live().sendto(data, ip, port)
+        if r < 0:
+            _raise(r)
+        return r
+
+    # --- options, readiness, close ---
+    def setsockopt(self, level, optname, value):
+        es = self._live()
+        if not isinstance(level, int) or not isinstance(optname, int):
+            raise TypeError("level and optname must be ints")
+        if isinstance(value, bool):
+            value = int(value)
+        elif not isinstance(value, int):
+            if isinstance(value, str):
+                raise TypeError("value must be an int or bytes-like")
+            try:
+                memoryview(value)
+            except TypeError:
+                raise TypeError("value must be an int or bytes-like")
+        r = es.setsockopt(level, optname, value)
+        if r < 0:
+            _raise(r)
+
+    def fileno(self):
+        """OS descriptor for ``select``/``selectors`` (host engine), else -1."""
+        es = self._live()
+        return es.fileno()
+
+    def ioctl(self, req, arg):
+        """MicroPython stream ioctl: lets ``select.poll()`` ask about this socket."""
+        if req == 3:  # MP_STREAM_POLL
+            es = self._es
+            if es is None:
+                return 32  # POLLNVAL
+            return es.poll(arg, 0)
+        if req == 4:  # MP_STREAM_CLOSE
+            self.close()
+            return 0
+        return -_errno.EINVAL
+
+    def close(self):
+        es = self._es
+        if es is None:
+            return
+        self._es = None
+        try:
+            es.close()
+        except Exception:
+            pass
+        self._pool._used -= 1

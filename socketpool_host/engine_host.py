@@ -1,0 +1,221 @@
+"""The host engine: CPython's ``socket`` + ``select.poll`` behind docs/engine-interface.md.
+
+OS sockets are kept non-blocking; the API layer does every wait through ``poll``. Numbers
+cross the interface in lwIP numbering and are translated here.
+"""
+
+import errno
+import os
+import select
+import socket as _s
+
+NAME = "host"
+MAX_SLOTS = int(os.environ.get("SOCKETPOOL_SLOTS", "8"))
+IPV6 = _s.has_ipv6
+RAW = True
+
+_FAMILY = {2: _s.AF_INET, 10: _s.AF_INET6}
+_FAMILY_BACK = {_s.AF_INET: 2, _s.AF_INET6: 10}
+_TYPE = {1: _s.SOCK_STREAM, 2: _s.SOCK_DGRAM, 3: _s.SOCK_RAW}
+
+# (lwIP level, lwIP option) -> (OS level, OS option)
+_OPTIONS = {
+    (0xFFF, 4): (_s.SOL_SOCKET, _s.SO_REUSEADDR),
+    (0xFFF, 0x20): (_s.SOL_SOCKET, _s.SO_BROADCAST),
+    (0xFFF, 8): (_s.SOL_SOCKET, _s.SO_KEEPALIVE),
+    (6, 1): (_s.IPPROTO_TCP, _s.TCP_NODELAY),
+    (0, 5): (_s.IPPROTO_IP, _s.IP_MULTICAST_TTL),
+    (0, 3): (_s.IPPROTO_IP, _s.IP_ADD_MEMBERSHIP),
+}
+OPTIONS = tuple(sorted(_OPTIONS))
+
+_POLL_MASK = select.POLLIN | select.POLLOUT | select.POLLERR | select.POLLHUP
+
+_EAGAIN = -errno.EAGAIN
+
+
+def _err(e):
+    return -(e.errno or errno.EIO)
+
+
+def getaddrinfo(host, family):
+    fam = _FAMILY.get(family, 0)
+    try:
+        infos = _s.getaddrinfo(host, None, fam, _s.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    out = []
+    for f, _t, _p, _c, addr in infos:
+        pair = (_FAMILY_BACK.get(f), addr[0])
+        if pair[0] and pair not in out:
+            out.append(pair)
+    return out
+
+
+def socket(family, type, proto):
+    try:
+        sock = _s.socket(_FAMILY[family], _TYPE[type], proto)
+    except OSError as e:
+        return _err(e)
+    sock.setblocking(False)
+    return HostSocket(sock, type)
+
+
+class HostSocket:
+    __slots__ = ("_sock", "_type", "_poll", "_state", "_reset")
+
+    # _state: 0 new, 1 connecting, 2 connected, 3 listening
+    def __init__(self, sock, type, state=0):
+        self._sock = sock
+        self._type = type
+        self._poll = None
+        self._state = state
+        self._reset = False
+
+    def fileno(self):
+        return self._sock.fileno()
+
+    def bind(self, ip, port):
+        try:
+            self._sock.bind((ip, port))
+        except OSError as e:
+            return _err(e)
+        return 0
+
+    def listen(self, backlog):
+        try:
+            self._sock.listen(backlog)
+        except OSError as e:
+            return _err(e)
+        self._state = 3
+        return 0
+
+    def accept(self):
+        try:
+            conn, addr = self._sock.accept()
+        except BlockingIOError:
+            return _EAGAIN
+        except OSError as e:
+            return _err(e)
+        conn.setblocking(False)
+        return HostSocket(conn, 1, 2), addr[0], addr[1]
+
+    def connect(self, ip, port):
+        r = self._sock.connect_ex((ip, port))
+        if r == 0:
+            self._state = 2
+            return 0
+        if r == errno.EINPROGRESS:
+            self._state = 1
+            return -errno.EINPROGRESS
+        if r == errno.EALREADY:
+            return -errno.EALREADY
+        if r == errno.EISCONN:
+            self._state = 2
+            return -errno.EISCONN
+        if r == errno.ECONNRESET:
+            r = errno.ECONNREFUSED  # a reset while connecting is a refusal
+        self._state = 0
+        return -r
+
+    def connect_result(self):
+        err = self._sock.getsockopt(_s.SOL_SOCKET, _s.SO_ERROR)
+        if err:
+            self._state = 0
+            if err == errno.ECONNRESET:
+                err = errno.ECONNREFUSED
+            return -err
+        try:
+            self._sock.getpeername()
+        except OSError:
+            return -errno.EINPROGRESS
+        self._state = 2
+        return 0
+
+    def recv_into(self, buf, nbytes):
+        if self._reset:
+            return -errno.ECONNRESET
+        try:
+            return self._sock.recv_into(buf, nbytes)
+        except BlockingIOError:
+            if self._type == 1 and self._state != 2:
+                return -errno.ENOTCONN
+            return _EAGAIN
+        except OSError as e:
+            if e.errno == errno.ECONNRESET:
+                self._reset = True  # Linux reports a reset once; the contract latches it
+            return _err(e)
+
+    def recvfrom_into(self, buf, nbytes):
+        if self._reset:
+            return -errno.ECONNRESET
+        try:
+            n, addr = self._sock.recvfrom_into(buf, nbytes)
+        except BlockingIOError:
+            if self._type == 1 and self._state != 2:
+                return -errno.ENOTCONN
+            return _EAGAIN
+        except OSError as e:
+            if e.errno == errno.ECONNRESET:
+                self._reset = True
+            return _err(e)
+        if addr is None:  # TCP
+            return n, self._sock.getpeername()[:2]
+        return n, (addr[0], addr[1])
+
+    def send(self, data):
+        if self._reset:
+            return -errno.ECONNRESET
+        try:
+            return self._sock.send(data)
+        except BlockingIOError:
+            return _EAGAIN
+        except OSError as e:
+            code = e.errno
+            if code in (errno.ENOTCONN, errno.EDESTADDRREQ, errno.EPIPE):
+                if self._state == 2:  # was connected: the peer has gone
+                    self._reset = True
+                    return -errno.ECONNRESET
+                return -errno.EPIPE
+            if code == errno.ECONNRESET:
+                self._reset = True
+            return -code
+
+    def sendto(self, data, ip, port):
+        try:
+            return self._sock.sendto(data, (ip, port))
+        except BlockingIOError:
+            return _EAGAIN
+        except OSError as e:
+            return _err(e)
+
+    def setsockopt(self, level, opt, value):
+        os_opt = _OPTIONS.get((level, opt))
+        if os_opt is None:
+            return -errno.ENOPROTOOPT
+        try:
+            self._sock.setsockopt(os_opt[0], os_opt[1], value)
+        except OSError as e:
+            return _err(e)
+        return 0
+
+    def poll(self, events, timeout_ms):
+        p = self._poll
+        if p is None:
+            p = self._poll = select.poll()
+            p.register(self._sock, _POLL_MASK)
+        try:
+            ready = p.poll(timeout_ms)
+        except InterruptedError:
+            return 0
+        if not ready:
+            return 0
+        ev = ready[0][1]
+        # a TCP socket that was never connected reports POLLHUP on Linux: not an event here
+        if self._type == 1 and self._state == 0:
+            ev &= ~select.POLLHUP
+        return ev & (events | select.POLLERR | select.POLLHUP)
+
+    def close(self):
+        self._poll = None
+        self._sock.close()
