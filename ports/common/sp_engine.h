@@ -1,0 +1,99 @@
+/*
+ * sp_engine.h - the C face of a native socketpool engine core.
+ *
+ * Each native core (ports/esp32: lwIP BSD sockets; ports/rp2040_cyw43: lwIP raw API) implements
+ * exactly these functions in plain C over lwIP, with no MicroPython headers. Two thin front ends
+ * drive a core: the MicroPython binding (module `_socketpool`, docs/engine-interface.md) and, for
+ * CI, a shared library built on the host against Debian's liblwip-dev and loaded from CPython.
+ *
+ * Conventions (mirror docs/engine-interface.md):
+ *  - numbers are lwIP's/CircuitPython's: AF_INET 2, AF_INET6 10, SOCK_STREAM 1, SOCK_DGRAM 2,
+ *    SOCK_RAW 3, SOL_SOCKET 0xfff, ...
+ *  - every call is non-blocking except sp_poll(), which waits at most timeout_ms;
+ *  - results are >= 0 on success, or -SP_Exxx (portable codes below) on failure. Each front end
+ *    maps SP_Exxx to its interpreter's errno with one table (sp_errno.c gives the names).
+ */
+#ifndef SP_ENGINE_H
+#define SP_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* portable error codes, returned negated */
+enum sp_err {
+    SP_OK = 0,
+    SP_EAGAIN = 1,
+    SP_EINPROGRESS,
+    SP_EALREADY,
+    SP_EISCONN,
+    SP_ENOTCONN,
+    SP_ECONNREFUSED,
+    SP_ECONNRESET,
+    SP_ECONNABORTED,
+    SP_EPIPE,
+    SP_EBADF,
+    SP_EINVAL,
+    SP_EADDRINUSE,
+    SP_EADDRNOTAVAIL,
+    SP_EHOSTUNREACH,
+    SP_ENETUNREACH,
+    SP_EMSGSIZE,
+    SP_ENOPROTOOPT,
+    SP_EOPNOTSUPP,
+    SP_ENOMEM,
+    SP_ENOBUFS,
+    SP_ETIMEDOUT,
+    SP_EAFNOSUPPORT,
+    SP_EPERM,
+    SP_EIO,
+    SP_EACCES,
+    SP_E_COUNT
+};
+
+/* engine poll bits (Linux/MicroPython values) */
+#define SP_POLLIN 0x01
+#define SP_POLLOUT 0x04
+#define SP_POLLERR 0x08
+#define SP_POLLHUP 0x10
+
+/* longest numeric address string, with its NUL ("ffff:...:255.255.255.255") */
+#define SP_IPSTR_LEN 48
+
+typedef struct sp_sock sp_sock_t;
+
+/* "EAGAIN" for SP_EAGAIN, ...; "EIO" for anything unknown */
+const char *sp_errname(int code);
+
+/* engine facts */
+int sp_max_slots(void);     /* socket slots the pool owns */
+int sp_has_ipv6(void);
+int sp_has_raw(void);
+
+/* sockets */
+int sp_socket(int family, int type, int proto, sp_sock_t **out);
+int sp_bind(sp_sock_t *s, const char *ip, int port);
+int sp_listen(sp_sock_t *s, int backlog);
+/* on success *out is the accepted socket and ip/port its peer */
+int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port);
+int sp_connect(sp_sock_t *s, const char *ip, int port);
+int sp_connect_result(sp_sock_t *s);
+int sp_recv_into(sp_sock_t *s, uint8_t *buf, size_t len);
+int sp_recvfrom_into(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_IPSTR_LEN], int *port);
+int sp_send(sp_sock_t *s, const uint8_t *data, size_t len);
+int sp_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int port);
+/* value: an int option is passed as a 4-byte native int (len 4); anything else as bytes */
+int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t len);
+int sp_poll(sp_sock_t *s, int events, int timeout_ms);
+void sp_close(sp_sock_t *s); /* frees s; graceful TCP close, abort after a bounded linger */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
