@@ -200,6 +200,11 @@ class SocketPool:
     def _take_slot(self):
         if self._used >= self._max:
             _gc.collect()  # unreferenced sockets are closed by their finaliser
+            live = getattr(_engine, "live_slots", None)
+            if live is not None:
+                # MicroPython calls no __del__ of Python classes: a native engine, whose sockets
+                # the gc does finalise, says how many are really left
+                self._used = live()
             if self._used >= self._max:
                 return False
         self._used += 1
