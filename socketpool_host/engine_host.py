@@ -62,7 +62,7 @@ def socket(family, type, proto):
 
 
 class HostSocket:
-    __slots__ = ("_sock", "_type", "_poll", "_state", "_reset")
+    __slots__ = ("_sock", "_type", "_poll", "_mask", "_state", "_reset")
 
     # _state: 0 new, 1 connecting, 2 connected, 3 listening
     def __init__(self, sock, type, state=0):
@@ -200,10 +200,16 @@ class HostSocket:
         return 0
 
     def poll(self, events, timeout_ms):
+        # register only the asked events: a writable socket must not wake a wait for POLLIN
+        mask = (events & _POLL_MASK) | select.POLLERR | select.POLLHUP
         p = self._poll
         if p is None:
             p = self._poll = select.poll()
-            p.register(self._sock, _POLL_MASK)
+            p.register(self._sock, mask)
+            self._mask = mask
+        elif mask != self._mask:
+            p.modify(self._sock, mask)
+            self._mask = mask
         try:
             ready = p.poll(timeout_ms)
         except InterruptedError:

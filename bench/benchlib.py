@@ -1,0 +1,90 @@
+"""Shared pieces of the benchmarks: medians, ratio rows, the JSON result file, the table.
+
+Every bench script prints its own table and, given ``--json FILE``, writes::
+
+    {"bench": name, "engine": engine, "rows": [row, ...], "sweep": [point, ...], "notes": [...]}
+
+row:   {"metric", "unit", "baseline", "value", "ratio", "target", "ok", "baseline_name"}
+       (ratio = value / baseline; ``target`` is a string such as ">= 0.9" or "<= 1.3")
+point: {"engine", "variant", "bufsize", "MBps"} (throughput against buffer size, for the plot)
+
+``socketpool bench`` (tools/socketpool_tools/cmd_bench.py) runs the scripts and merges the files.
+"""
+
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def add_project_to_path():
+    for p in (ROOT, os.path.join(ROOT, "tools")):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    if not n:
+        raise ValueError("no values")
+    mid = n // 2
+    return v[mid] if n % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+def meets(ratio, target):
+    """``target`` is ">= x" or "<= x"."""
+    op, x = target.split()
+    x = float(x)
+    return ratio >= x if op == ">=" else ratio <= x
+
+
+def row(metric, unit, baseline, value, target, baseline_name="raw CPython socket"):
+    ratio = value / baseline if baseline else float("nan")
+    return {
+        "metric": metric,
+        "unit": unit,
+        "baseline": baseline,
+        "value": value,
+        "ratio": ratio,
+        "target": target,
+        "ok": meets(ratio, target) if target else None,
+        "baseline_name": baseline_name,
+    }
+
+
+def format_table(rows, engine_key=False):
+    head = ["metric", "baseline", "socketpool", "ratio", "target", "ok"]
+    if engine_key:
+        head.insert(0, "engine")
+    lines = []
+    for r in rows:
+        cells = [
+            r["metric"],
+            "%.4g %s" % (r["baseline"], r["unit"]),
+            "%.4g %s" % (r["value"], r["unit"]),
+            "%.3f" % r["ratio"],
+            r.get("target") or "",
+            {True: "yes", False: "NO", None: ""}[r.get("ok")],
+        ]
+        if engine_key:
+            cells.insert(0, r.get("engine", ""))
+        lines.append(cells)
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
+    out = ["  ".join(str(h).ljust(w) for h, w in zip(head, widths))]
+    out.append("  ".join("-" * w for w in widths))
+    for cells in lines:
+        out.append("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)))
+    return "\n".join(out)
+
+
+def write_json(path, bench, engine, rows, sweep=(), notes=()):
+    if not path:
+        return
+    with open(path, "w") as f:
+        json.dump(
+            {"bench": bench, "engine": engine, "rows": rows, "sweep": list(sweep), "notes": list(notes)},
+            f,
+            indent=1,
+        )
