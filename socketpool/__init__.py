@@ -39,6 +39,18 @@ if _MICROPYTHON:
     except (ImportError, AttributeError, TypeError):
         pass
 
+
+def _oserror(code):
+    """OSError for errno ``code`` whose ``.errno`` is set on every interpreter.
+
+    CPython leaves ``errno`` None for a one-argument OSError (and then makes no TimeoutError of
+    it); MicroPython sets it. The name as message prints like CircuitPython: [Errno 110] ETIMEDOUT.
+    """
+    if _MICROPYTHON:
+        return OSError(code)
+    return OSError(code, _errno.errorcode.get(code, str(code)))
+
+
 _EAGAIN = _errno.EAGAIN
 _EBADF = _errno.EBADF
 _ETIMEDOUT = _errno.ETIMEDOUT
@@ -73,7 +85,7 @@ except AttributeError:  # CPython
 def _deadline(timeout_ms):
     """Deadline for a wait that starts now; None = wait forever. Non-blocking: EAGAIN."""
     if timeout_ms == 0:
-        raise OSError(_EAGAIN)
+        raise _oserror(_EAGAIN)
     if timeout_ms < 0:
         return None
     return _ticks_add(_ticks_ms(), timeout_ms)
@@ -85,7 +97,7 @@ def _slice(deadline):
         return _SLICE_MS
     left = _ticks_diff(deadline, _ticks_ms())
     if left <= 0:
-        raise OSError(_ETIMEDOUT)
+        raise _oserror(_ETIMEDOUT)
     return left if left < _SLICE_MS else _SLICE_MS
 
 
@@ -265,7 +277,7 @@ class SocketPool:
         es = _engine.socket(family, type, proto)
         if isinstance(es, int):
             self._used -= 1
-            raise OSError(-es)
+            raise _oserror(-es)
         return Socket(_TOKEN, self, es, family, type, -1)
 
     def _sockaddr(self, address, family):
@@ -302,8 +314,10 @@ if _MICROPYTHON:
 def _raise(r):
     """Raise the contract's exception for negative engine result ``r``."""
     if r == -_EPIPE:
-        raise BrokenPipeError(_EPIPE)
-    raise OSError(-r)
+        if _MICROPYTHON:
+            raise BrokenPipeError(_EPIPE)
+        raise BrokenPipeError(_EPIPE, "EPIPE")
+    raise _oserror(-r)
 
 
 class Socket(_Base):
@@ -345,7 +359,7 @@ class Socket(_Base):
     def _live(self):
         es = self._es
         if es is None:
-            raise OSError(_EBADF)
+            raise _oserror(_EBADF)
         return es
 
     def _wait(self, events, deadline):
@@ -386,7 +400,7 @@ class Socket(_Base):
         if isinstance(backlog, bool) or not isinstance(backlog, int):
             raise TypeError("backlog must be an int")
         if self._type != SocketPool.SOCK_STREAM:
-            raise OSError(_errno.EOPNOTSUPP)
+            raise _oserror(_errno.EOPNOTSUPP)
         r = es.listen(1 if backlog < 1 else 255 if backlog > 255 else backlog)
         if r < 0:
             _raise(r)
@@ -429,7 +443,7 @@ class Socket(_Base):
     def recv_into(self, buffer, bufsize=0):
         es = self._es
         if es is None:
-            raise OSError(_EBADF)
+            raise _oserror(_EBADF)
         if isinstance(buffer, (bytes, str)):
             raise TypeError("buffer must be writable")
         n = len(buffer)
@@ -450,7 +464,7 @@ class Socket(_Base):
     def recvfrom_into(self, buffer, bufsize=0):
         es = self._es
         if es is None:
-            raise OSError(_EBADF)
+            raise _oserror(_EBADF)
         if isinstance(buffer, (bytes, str)):
             raise TypeError("buffer must be writable")
         n = len(buffer)
