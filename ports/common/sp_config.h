@@ -25,4 +25,40 @@
 #define SP_WAIT_SLICE_MS 100
 #endif
 
+/* engine name reported to Python as NAME ("esp32", "rp2", "lwip-esp32" ...) */
+#ifndef SP_ENGINE_NAME
+#define SP_ENGINE_NAME "lwip"
+#endif
+
+/* 1: the core may create AF_INET6 sockets (needs LWIP_IPV6 in the stack) */
+#ifndef SP_IPV6
+#define SP_IPV6 1
+#endif
+
+/* 1: the core may create SOCK_RAW sockets (needs LWIP_RAW in the stack) */
+#ifndef SP_RAW
+#define SP_RAW 1
+#endif
+
+/* 1: the core offers sp_resolve() (sp_resolve.h) through the stack's DNS client */
+#ifndef SP_DNS
+#define SP_DNS 1
+#endif
+
+/* BSD-socket cores: 1 = wait with lwip_poll (Debian's lwIP has no lwip_select),
+ * 0 = wait with lwip_select (ESP-IDF) */
+#ifndef SP_WAIT_WITH_POLL
+#define SP_WAIT_WITH_POLL 0
+#endif
+
+/* largest UDP payload sendto accepts before it answers EMSGSIZE (IPv4: 65535 - 20 - 8) */
+#ifndef SP_MAX_DATAGRAM
+#define SP_MAX_DATAGRAM 65507
+#endif
+
+/* addresses sp_resolve() returns at most */
+#ifndef SP_RESOLVE_MAX
+#define SP_RESOLVE_MAX 4
+#endif
+
 #endif
