@@ -6,19 +6,26 @@ docs/engine-interface.md). The file runs on CPython and on MicroPython and is wh
 board, so it stays small and uses only what MicroPython has.
 """
 
-import sys
+import sys as _sys
 import errno as _errno
 import gc as _gc
 import time as _time
 
-_MICROPYTHON = sys.implementation.name == "micropython"
+_MICROPYTHON = _sys.implementation.name == "micropython"
 
 # --- exception types MicroPython may lack (both raise and except must work) ---------------
+try:
+    ConnectionError
+except NameError:  # MicroPython
+
+    class ConnectionError(OSError):  # noqa: A001
+        pass
+
 try:
     BrokenPipeError
 except NameError:  # MicroPython
 
-    class BrokenPipeError(OSError):  # noqa: A001
+    class BrokenPipeError(ConnectionError):  # noqa: A001
         pass
 
 try:
@@ -32,6 +39,8 @@ if _MICROPYTHON:
     try:
         import builtins as _builtins
 
+        if not hasattr(_builtins, "ConnectionError"):
+            _builtins.ConnectionError = ConnectionError
         if not hasattr(_builtins, "BrokenPipeError"):
             _builtins.BrokenPipeError = BrokenPipeError
         if not hasattr(_builtins, "TimeoutError"):
@@ -47,7 +56,8 @@ def _oserror(code):
     it); MicroPython sets it. The name as message prints like CircuitPython: [Errno 110] ETIMEDOUT.
     """
     if _MICROPYTHON:
-        return OSError(code)
+        # as on CPython, a timeout is also a TimeoutError (``except TimeoutError`` catches it)
+        return TimeoutError(code) if code == _errno.ETIMEDOUT else OSError(code)
     return OSError(code, _errno.errorcode.get(code, str(code)))
 
 
@@ -55,7 +65,7 @@ _EAGAIN = _errno.EAGAIN
 _EBADF = _errno.EBADF
 _ETIMEDOUT = _errno.ETIMEDOUT
 _EINPROGRESS = _errno.EINPROGRESS
-_EPIPE = _errno.EPIPE
+_EPIPE = getattr(_errno, "EPIPE", 32)  # absent from the errno module of MicroPython ports
 
 # engine poll bits (docs/engine-interface.md)
 _POLLIN = 1
@@ -121,12 +131,8 @@ def _load_engine():
 _engine = _load_engine()
 
 
-class gaierror(OSError):
-    """Name resolution failed (``SocketPool.gaierror``)."""
-
-
 def _raise_gai():
-    raise gaierror(SocketPool.EAI_NONAME, "Name or service not known")
+    raise SocketPool.gaierror(SocketPool.EAI_NONAME, "Name or service not known")
 
 
 def _check_port(port):
@@ -187,7 +193,8 @@ class SocketPool:
     IP_MULTICAST_TTL = 5
     EAI_NONAME = -2
 
-    gaierror = gaierror
+    class gaierror(OSError):
+        """Name resolution failed (a pool name, not a module name, as on CircuitPython)."""
 
     def __new__(cls, radio):
         for r, p in _pools:

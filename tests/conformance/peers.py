@@ -1,0 +1,274 @@
+"""The other side of every conformance connection: real CPython sockets on loopback.
+
+Peers run in this pytest process (never on the target). Servers run their handler in a thread;
+every socket has a timeout and every thread is joined with a timeout, so no peer can hang a test.
+A handler's exception is re-raised in the test when the peer is closed.
+"""
+
+import socket
+import struct
+import threading
+import time
+
+TIMEOUT = 5.0  # every peer socket wait
+JOIN = 10.0  # every peer thread join
+IPV6_HOST = "::1"
+
+
+def loopback(family_name, target):
+    """(host the target reaches the peer at, host the peer reaches the target at)."""
+    if family_name == "ipv6":
+        return IPV6_HOST, IPV6_HOST
+    return target.peer_host, target.host
+
+
+def os_family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def free_port(host, kind=socket.SOCK_STREAM):
+    """A port that is free on ``host`` right now (for a target listener: it has no getsockname)."""
+    with socket.socket(os_family(host), kind) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def settle(seconds=0.2):
+    """Give in-flight loopback packets time to be queued at the far side (not a timing assertion)."""
+    time.sleep(seconds)
+
+
+def reset(conn):
+    """Close ``conn`` with SO_LINGER 0: the other side gets a TCP reset."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def recv_all(conn, limit=1 << 26):
+    """Everything ``conn`` receives until end of stream (or a reset), bounded by ``limit`` bytes."""
+    chunks = []
+    total = 0
+    while total < limit:
+        try:
+            data = conn.recv(65536)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+        total += len(data)
+    return b"".join(chunks)
+
+
+def sees_eof_or_reset(conn):
+    """True when ``conn``'s next read reports end of stream or a reset (False on data/timeout)."""
+    try:
+        return conn.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+class TcpPeer:
+    """A TCP server on loopback; ``handler(conn, peer)`` runs in a thread for each connection.
+
+    ``with TcpPeer(host, handler) as peer:`` then connect the target to ``(host, peer.port)``.
+    ``peer.release`` is an event handlers may wait on; ``peer.result`` holds the last handler
+    return value after the ``with`` block.
+    """
+
+    def __init__(self, host, handler, connections=1, rcvbuf=None, backlog=8):
+        self.host = host
+        self.handler = handler
+        self.connections = connections
+        self.release = threading.Event()
+        self.accepted = threading.Event()
+        self.result = None
+        self.error = None
+        self.listener = socket.socket(os_family(host), socket.SOCK_STREAM)
+        self.listener.settimeout(TIMEOUT)
+        if rcvbuf:
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.listener.bind((host, 0))
+        self.listener.listen(backlog)
+        self.port = self.listener.getsockname()[1]
+        self.addr = (host, self.port)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            for _ in range(self.connections):
+                conn, _addr = self.listener.accept()
+                self.accepted.set()
+                with conn:
+                    conn.settimeout(TIMEOUT)
+                    self.result = self.handler(conn, self)
+        except BaseException as e:  # handed to the test thread in close()
+            self.error = e
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def close(self):
+        self.release.set()
+        self.thread.join(JOIN)
+        self.listener.close()
+        if self.thread.is_alive():
+            raise AssertionError("peer thread did not finish within %s s" % JOIN)
+        if self.error is not None:
+            raise self.error
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.close()
+        else:  # the test already failed: finish the peer, keep the test's error
+            try:
+                self.close()
+            except BaseException:
+                pass
+
+
+# --- handlers -----------------------------------------------------------------------------
+def echo(conn, peer):
+    """Send back everything until end of stream; returns the byte count."""
+    total = 0
+    while True:
+        try:
+            data = conn.recv(65536)
+        except ConnectionResetError:
+            return total
+        if not data:
+            return total
+        conn.sendall(data)
+        total += len(data)
+
+
+def sink(conn, peer):
+    """Read until end of stream; returns the bytes."""
+    return recv_all(conn)
+
+
+def sender(*segments, close=True, nodelay=True):
+    """Send each of ``segments`` as its own write, then close (or wait for ``peer.release``)."""
+
+    def handler(conn, peer):
+        if nodelay:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for seg in segments:
+            conn.sendall(seg)
+        if not close:
+            peer.release.wait(JOIN)
+
+    return handler
+
+
+def delayed_sender(data, delay=0.2):
+    """Send ``data`` after ``delay`` seconds, then wait for ``peer.release``."""
+
+    def handler(conn, peer):
+        time.sleep(delay)
+        conn.sendall(data)
+        peer.release.wait(JOIN)
+
+    return handler
+
+
+def closer(conn, peer):
+    """Close at once: the target sees end of stream."""
+
+
+def resetter(data=b""):
+    """Optionally send ``data``, then reset the connection (SO_LINGER 0)."""
+
+    def handler(conn, peer):
+        if data:
+            conn.sendall(data)
+        reset(conn)
+
+    return handler
+
+
+def holder(conn, peer):
+    """Read nothing until ``peer.release``; then drain to end of stream; returns the byte count."""
+    peer.release.wait(JOIN)
+    return len(recv_all(conn))
+
+
+def slow_reader(conn, peer):
+    """Read in small bites with pauses, so a fast sender meets full buffers; returns the bytes."""
+    chunks = []
+    while True:
+        time.sleep(0.002)
+        try:
+            data = conn.recv(4096)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
+
+
+class StalledListener:
+    """A listener whose accept queue is full, so a new connect stays in progress (SYN dropped).
+
+    Backlog 0 and one finished connection nobody accepts: the stack drops further SYNs, which
+    gives a connect that times out or stays in progress without leaving loopback.
+    """
+
+    def __init__(self, host):
+        self.listener = socket.socket(os_family(host), socket.SOCK_STREAM)
+        self.listener.bind((host, 0))
+        self.listener.listen(0)
+        self.addr = (host, self.listener.getsockname()[1])
+        self.filler = socket.create_connection(self.addr, timeout=TIMEOUT)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.filler.close()
+        self.listener.close()
+
+
+class UdpPeer:
+    """A UDP socket on loopback, used from the test thread (its calls have timeouts)."""
+
+    def __init__(self, host):
+        self.host = host
+        self.sock = socket.socket(os_family(host), socket.SOCK_DGRAM)
+        self.sock.settimeout(TIMEOUT)
+        self.sock.bind((host, 0))
+        self.port = self.sock.getsockname()[1]
+        self.addr = (host, self.port)
+
+    def send_later(self, data, to, delay=0.2):
+        """Send ``data`` to ``to`` from a thread after ``delay``; returns the joinable thread."""
+
+        def run():
+            time.sleep(delay)
+            self.sock.sendto(data, to)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def connect_to(host, port):
+    """A CPython client connected to a target listener at ``(host, port)`` (handshake done by the
+    target's stack; the target's accept() picks it up)."""
+    return socket.create_connection((host, port), timeout=TIMEOUT)
+
+
+def join(thread):
+    thread.join(JOIN)
+    assert not thread.is_alive(), "peer thread did not finish within %s s" % JOIN
+

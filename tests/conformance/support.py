@@ -1,0 +1,99 @@
+"""Helpers the conformance cases share (public socketpool API and peers only)."""
+
+import collections
+import contextlib
+import errno
+import socket
+
+import pytest
+
+from . import peers
+
+Net = collections.namedtuple("Net", "name af peer_host target_host")
+
+
+def make_net(name, target, pool):
+    if name == "ipv6" and not target.ipv6:
+        pytest.skip("target %s has no IPv6 (contract section 6)" % target.name)
+    peer_host, target_host = peers.loopback(name, target)
+    af = pool.AF_INET6 if name == "ipv6" else pool.AF_INET
+    return Net(name, af, peer_host, target_host)
+
+
+@contextlib.contextmanager
+def raises_errno(code):
+    """Expect an OSError whose ``errno`` is ``code`` (compared by name via the errno module)."""
+    with pytest.raises(OSError) as info:
+        yield info
+    got = info.value.errno
+    assert got == code, "expected OSError %s, got %r (errno %s)" % (
+        errno.errorcode.get(code, code), info.value, errno.errorcode.get(got, got))
+
+
+def tcp_client(sockets, net, peer, timeout=5):
+    """A target TCP socket connected to ``peer`` (a peers.TcpPeer), with ``timeout``."""
+    s = sockets(net.af)
+    s.settimeout(timeout)
+    s.connect((net.peer_host, peer.port))
+    return s
+
+
+def tcp_listener(sockets, pool, net, backlog=2, timeout=5):
+    """A listening target TCP socket and the port the peer reaches it on."""
+    for _ in range(5):
+        port = peers.free_port(net.target_host)
+        s = sockets(net.af)
+        try:
+            s.bind(("", port))
+        except OSError as e:
+            s.close()
+            if e.errno == errno.EADDRINUSE:
+                continue  # somebody took the port between the probe and the bind
+            raise
+        s.listen(backlog)
+        s.settimeout(timeout)
+        return s, port
+    raise AssertionError("no free port found for a target listener")
+
+
+def udp_socket(sockets, pool, net, timeout=5):
+    """A target UDP socket bound to a free loopback port; returns (socket, port)."""
+    for _ in range(5):
+        port = peers.free_port(net.target_host, socket.SOCK_DGRAM)
+        s = sockets(net.af, pool.SOCK_DGRAM)
+        try:
+            s.bind((net.target_host, port))
+        except OSError as e:
+            s.close()
+            if e.errno == errno.EADDRINUSE:
+                continue
+            raise
+        s.settimeout(timeout)
+        return s, port
+    raise AssertionError("no free UDP port found")
+
+
+def fill_send_buffer(sock, chunk=65536, rounds=50, per_round=2000):
+    """Send on non-blocking ``sock`` until the stack holds no more (the peer is not reading).
+
+    Repeats until a round's first send already says EAGAIN, since acknowledged data frees room
+    for a moment after the first EAGAIN. Returns the bytes accepted. Bounded in count.
+    """
+    sock.setblocking(False)
+    data = bytes(chunk)
+    total = 0
+    for _ in range(rounds):
+        first = True
+        for _ in range(per_round):
+            try:
+                total += sock.send(data)
+            except OSError as e:
+                assert e.errno == errno.EAGAIN, "filling the send buffer: %r" % (e,)
+                break
+            first = False
+        else:
+            raise AssertionError("send buffer never filled (%d bytes)" % total)
+        if first:
+            return total
+        peers.settle(0.05)
+    raise AssertionError("send buffer kept draining (%d bytes)" % total)
