@@ -1,0 +1,223 @@
+"""Real servers for the client-library tests, started and stopped by pid on loopback free ports.
+
+HTTP(S): tests/clients/servers/http_app.py (CPython's ThreadingHTTPServer). MQTT: Debian's
+mosquitto with a temporary config (plain and TLS listeners). NTP: Debian's chronyd in the
+foreground with ``local stratum 1`` on a free port and no control of the system clock (-x).
+TLS certificates come from a throwaway CA made by ``trustme``.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout=10.0):
+    """Until something accepts TCP connections on 127.0.0.1:port (bounded)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited early with status %s" % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on port %d after %.0f s" % (port, timeout))
+
+
+def stop(proc, timeout=5.0):
+    """Stop a server we started, by its pid."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout)
+
+
+class Certs:
+    def __init__(self, tmpdir):
+        trustme = pytest.importorskip("trustme")
+        self.ca = trustme.CA()
+        cert = self.ca.issue_cert("localhost", "127.0.0.1")
+        self.ca_pem = self.ca.cert_pem.bytes().decode()
+        self.cafile = os.path.join(tmpdir, "ca.pem")
+        self.certfile = os.path.join(tmpdir, "server.pem")  # leaf + chain
+        self.keyfile = os.path.join(tmpdir, "server.key")
+        self.ca.cert_pem.write_to_path(self.cafile)
+        cert.private_key_pem.write_to_path(self.keyfile)
+        with open(self.certfile, "wb") as f:
+            for blob in cert.cert_chain_pems:
+                f.write(blob.bytes())
+        # a second, unrelated CA: its certificates must be refused
+        other = trustme.CA()
+        self.other_ca_pem = other.cert_pem.bytes().decode()
+        bad = other.issue_cert("localhost", "127.0.0.1")
+        self.other_certfile = os.path.join(tmpdir, "other.pem")
+        self.other_keyfile = os.path.join(tmpdir, "other.key")
+        bad.private_key_pem.write_to_path(self.other_keyfile)
+        with open(self.other_certfile, "wb") as f:
+            for blob in bad.cert_chain_pems:
+                f.write(blob.bytes())
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    return Certs(str(tmp_path_factory.mktemp("certs")))
+
+
+class Server:
+    """A server process on a loopback port; ``url`` is its base URL."""
+
+    def __init__(self, argv, port, scheme="http"):
+        self.argv = argv
+        self.port = port
+        self.url = "%s://127.0.0.1:%d" % (scheme, port)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_port(self.port, self.proc)
+
+    def stop(self):
+        if self.proc is not None:
+            stop(self.proc)
+
+
+def _http(certs=None):
+    port = free_port()
+    argv = [sys.executable, os.path.join(HERE, "servers", "http_app.py"), str(port)]
+    if certs:
+        argv += [certs.certfile, certs.keyfile]
+    srv = Server(argv, port, "https" if certs else "http")
+    srv.start()
+    return srv
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    srv = _http()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def https_server(certs):
+    srv = _http(certs)
+    yield srv
+    srv.stop()
+
+
+class Mosquitto(Server):
+    def __init__(self, tmpdir, certs):
+        self.tls_port = free_port()
+        port = free_port()
+        conf = os.path.join(tmpdir, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write(
+                "per_listener_settings false\nallow_anonymous true\npersistence false\n"
+                "log_dest stderr\nlog_type error\n"
+                "listener %d 127.0.0.1\n"
+                "listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
+                % (port, self.tls_port, certs.cafile, certs.certfile, certs.keyfile)
+            )
+        super().__init__([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", conf], port, "mqtt")
+
+    def start(self):
+        super().start()
+        wait_for_port(self.tls_port, self.proc)
+
+
+def _need(program, paths):
+    for p in [shutil.which(program)] + paths:
+        if p and os.path.exists(p):
+            return p
+    pytest.skip("%s is not installed (scripts/setup.sh installs it)" % program)
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory, certs):
+    _need("mosquitto", ["/usr/sbin/mosquitto"])
+    broker = Mosquitto(str(tmp_path_factory.mktemp("mosquitto")), certs)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def chrony(tmp_path_factory):
+    """chronyd serving NTP from its local clock (stratum 1) on a free UDP port of 127.0.0.1."""
+    chronyd = _need("chronyd", ["/usr/sbin/chronyd"])
+    tmp = str(tmp_path_factory.mktemp("chrony"))
+    port = free_port(socket.SOCK_DGRAM)
+    conf = os.path.join(tmp, "chrony.conf")
+    with open(conf, "w") as f:
+        f.write(
+            "port %d\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 1\ncmdport 0\n"
+            "pidfile %s\ndriftfile %s\n" % (port, os.path.join(tmp, "chronyd.pid"), os.path.join(tmp, "drift"))
+        )
+    argv = [chronyd, "-d", "-x", "-f", conf]
+    if os.geteuid() == 0:
+        argv += ["-u", "root"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_for_ntp(port, proc)
+    yield port
+    stop(proc)
+
+
+def _wait_for_ntp(port, proc, timeout=10.0):
+    """Until chronyd answers an NTP client request (bounded)."""
+    end = time.monotonic() + timeout
+    request = b"\x23" + b"\0" * 47
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.2)
+        while time.monotonic() < end:
+            if proc.poll() is not None:
+                raise RuntimeError("chronyd exited: %s" % proc.stderr.read().decode(errors="replace"))
+            s.sendto(request, ("127.0.0.1", port))
+            try:
+                data = s.recv(512)
+                if len(data) >= 48:
+                    return
+            except OSError:
+                pass
+    stop(proc)
+    raise RuntimeError("chronyd did not answer on port %d" % port)
+
+
+@pytest.fixture
+def ssl_context(certs):
+    """A CircuitPython-style context that trusts the test CA."""
+    from socketpool_host import tls
+
+    ctx = tls.create_default_context()
+    ctx.load_verify_locations(cadata=certs.ca_pem)
+    return ctx
+
+
+@pytest.fixture
+def managed_pool(pool):
+    """The target's pool, with every socket adafruit_connection_manager kept closed afterwards."""
+    import adafruit_connection_manager as acm
+
+    yield pool
+    try:
+        acm.connection_manager_close_all(pool)
+    except RuntimeError:  # "SocketPool not managed": the test never used a manager
+        pass
