@@ -1,0 +1,681 @@
+/*
+ * sp_core_esp32.c - the ESP32 native engine core: sp_engine.h over lwIP's BSD socket API.
+ *
+ * Plain C, no MicroPython headers. Built into firmware against ESP-IDF's lwIP (waits with
+ * lwip_select) and on the host against Debian's liblwip-dev (SP_WAIT_WITH_POLL=1: lwip_poll).
+ * Descriptors are always non-blocking; the only wait is sp_wait_fd(), used by sp_poll().
+ *
+ * Numbers on the interface are lwIP's own (AF_INET6 10, SOL_SOCKET 0xfff, ...). The stack this
+ * file is compiled against may use others (Debian's lwIP takes Linux's SOL_SOCKET 1 and errno
+ * values; ESP-IDF's takes lwIP's numbers and newlib's errno), so every number is translated
+ * here with the stack's own macros, and errno is read as the stack sets it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/opt.h"
+#include "lwip/ip_addr.h"
+#include "lwip/sockets.h"
+#if SP_DNS && LWIP_DNS
+#include "lwip/netdb.h"
+#endif
+
+#include "sp_engine.h"
+#include "sp_resolve.h"
+
+#if !SP_WAIT_WITH_POLL && !LWIP_SOCKET_SELECT
+#error "this lwIP has no lwip_select: build with SP_WAIT_WITH_POLL=1"
+#endif
+
+/* interface numbers (lwIP's) */
+#define SPN_AF_INET 2
+#define SPN_AF_INET6 10
+#define SPN_SOCK_STREAM 1
+#define SPN_SOCK_DGRAM 2
+#define SPN_SOCK_RAW 3
+
+#define SP_HAS_IPV6 (SP_IPV6 && LWIP_IPV6)
+#define SP_HAS_RAW (SP_RAW && LWIP_RAW)
+
+/* a socket's life, as the contract sees it; lwIP's own state stays inside lwIP */
+enum sp_state {
+    SP_ST_NEW,        /* never connected (or the last connect failed) */
+    SP_ST_CONNECTING, /* non-blocking connect under way */
+    SP_ST_CONNECTED,  /* TCP connected, or UDP with a default peer */
+    SP_ST_LISTENING,
+};
+
+struct sp_sock {
+    int fd;
+    uint8_t family; /* interface numbering */
+    uint8_t type;
+    uint8_t state;   /* enum sp_state */
+    uint8_t eof;     /* peer closed: every later recv returns 0 (lwIP reports the FIN once) */
+    uint8_t reset;   /* reset or abort seen: every later recv/send is ECONNRESET */
+    int8_t conn_err; /* SP_E* of the last failed connect, kept for connect_result */
+};
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+/* the stack's errno -> SP_E* (positive); one table for the whole core */
+static int sp_code(int e) {
+    switch (e) {
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+            return SP_EAGAIN;
+        case EINPROGRESS: return SP_EINPROGRESS;
+        case EALREADY: return SP_EALREADY;
+        case EISCONN: return SP_EISCONN;
+        case ENOTCONN: return SP_ENOTCONN;
+        case ECONNREFUSED: return SP_ECONNREFUSED;
+        case ECONNRESET: return SP_ECONNRESET;
+        case ECONNABORTED: return SP_ECONNABORTED;
+        case EPIPE: return SP_EPIPE;
+        case EBADF: return SP_EBADF;
+        case EINVAL: return SP_EINVAL;
+        case EADDRINUSE: return SP_EADDRINUSE;
+        case EADDRNOTAVAIL: return SP_EADDRNOTAVAIL;
+        case EHOSTUNREACH: return SP_EHOSTUNREACH;
+        case ENETUNREACH: return SP_ENETUNREACH;
+        case EMSGSIZE: return SP_EMSGSIZE;
+        case ENOPROTOOPT: return SP_ENOPROTOOPT;
+        case EOPNOTSUPP: return SP_EOPNOTSUPP;
+        case ENOMEM:
+        case ENFILE:
+        case EMFILE: return SP_ENOMEM;
+        case ENOBUFS: return SP_ENOBUFS;
+        case ETIMEDOUT: return SP_ETIMEDOUT;
+        case EAFNOSUPPORT: return SP_EAFNOSUPPORT;
+        case EPERM: return SP_EPERM;
+        case EACCES: return SP_EACCES;
+        default: return SP_EIO;
+    }
+}
+
+static int sp_fail(void) {
+    return -sp_code(errno);
+}
+
+/* ---- addresses ------------------------------------------------------------------------- */
+
+typedef union {
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+#if SP_HAS_IPV6
+    struct sockaddr_in6 in6;
+#endif
+    struct sockaddr_storage ss;
+} sp_sockaddr_t;
+
+/* "" is the family's any-address; returns the length, or -SP_EINVAL */
+static int sp_make_sockaddr(int family, const char *ip, int port, sp_sockaddr_t *out) {
+    memset(out, 0, sizeof(*out));
+    if (port < 0 || port > 0xffff || ip == NULL) {
+        return -SP_EINVAL;
+    }
+#if SP_HAS_IPV6
+    if (family == SPN_AF_INET6) {
+        ip6_addr_t a;
+        memset(&a, 0, sizeof(a));
+        if (ip[0] != '\0' && !ip6addr_aton(ip, &a)) {
+            return -SP_EINVAL;
+        }
+        out->in6.sin6_family = AF_INET6;
+        out->in6.sin6_port = lwip_htons((u16_t)port);
+        memcpy(&out->in6.sin6_addr, a.addr, 16);
+        return (int)sizeof(out->in6);
+    }
+#endif
+    if (family != SPN_AF_INET) {
+        return -SP_EAFNOSUPPORT;
+    }
+    ip4_addr_t a;
+    ip4_addr_set_zero(&a);
+    if (ip[0] != '\0' && !ip4addr_aton(ip, &a)) {
+        return -SP_EINVAL;
+    }
+    out->in4.sin_family = AF_INET;
+    out->in4.sin_port = lwip_htons((u16_t)port);
+    out->in4.sin_addr.s_addr = ip4_addr_get_u32(&a);
+    return (int)sizeof(out->in4);
+}
+
+/* numeric text of a socket address (lower case, as CPython prints it) and its port */
+static void sp_read_sockaddr(const sp_sockaddr_t *sa, char ip[SP_IPSTR_LEN], int *port) {
+    ip[0] = '\0';
+    *port = 0;
+#if SP_HAS_IPV6
+    if (sa->sa.sa_family == AF_INET6) {
+        ip6_addr_t a;
+        memset(&a, 0, sizeof(a));
+        memcpy(a.addr, &sa->in6.sin6_addr, 16);
+        ip6addr_ntoa_r(&a, ip, SP_IPSTR_LEN);
+        for (char *c = ip; *c; c++) {
+            if (*c >= 'A' && *c <= 'F') {
+                *c = (char)(*c - 'A' + 'a');
+            }
+        }
+        *port = lwip_ntohs(sa->in6.sin6_port);
+        return;
+    }
+#endif
+    if (sa->sa.sa_family == AF_INET) {
+        ip4_addr_t a;
+        ip4_addr_set_u32(&a, sa->in4.sin_addr.s_addr);
+        ip4addr_ntoa_r(&a, ip, SP_IPSTR_LEN);
+        *port = lwip_ntohs(sa->in4.sin_port);
+    }
+}
+
+/* ---- the one wait helper --------------------------------------------------------------- */
+
+/* wait at most timeout_ms (0: just look) for SP_POLL* events on fd; returns the ready bits */
+static int sp_wait_fd(int fd, int events, int timeout_ms) {
+    if (timeout_ms < 0) {
+        timeout_ms = 0; /* the front ends slice every wait: never block without bound here */
+    }
+#if SP_WAIT_WITH_POLL
+    struct pollfd pfd;
+    pfd.fd = fd;
+    pfd.events = (short)(((events & SP_POLLIN) ? POLLIN : 0) | ((events & SP_POLLOUT) ? POLLOUT : 0));
+    pfd.revents = 0;
+    if (lwip_poll(&pfd, 1, timeout_ms) <= 0) {
+        return 0;
+    }
+    return ((pfd.revents & POLLIN) ? SP_POLLIN : 0) | ((pfd.revents & POLLOUT) ? SP_POLLOUT : 0) |
+           ((pfd.revents & POLLERR) ? SP_POLLERR : 0) | ((pfd.revents & POLLHUP) ? SP_POLLHUP : 0) |
+           ((pfd.revents & POLLNVAL) ? SP_POLLERR : 0);
+#else
+    fd_set rfds, wfds, efds;
+    FD_ZERO(&rfds);
+    FD_ZERO(&wfds);
+    FD_ZERO(&efds);
+    if (events & SP_POLLIN) {
+        FD_SET(fd, &rfds);
+    }
+    if (events & SP_POLLOUT) {
+        FD_SET(fd, &wfds);
+    }
+    FD_SET(fd, &efds);
+    struct timeval tv;
+    tv.tv_sec = timeout_ms / 1000;
+    tv.tv_usec = (timeout_ms % 1000) * 1000;
+    if (lwip_select(fd + 1, &rfds, &wfds, &efds, &tv) <= 0) {
+        return 0;
+    }
+    return (FD_ISSET(fd, &rfds) ? SP_POLLIN : 0) | (FD_ISSET(fd, &wfds) ? SP_POLLOUT : 0) |
+           (FD_ISSET(fd, &efds) ? SP_POLLERR : 0);
+#endif
+}
+
+/* ---- engine facts ---------------------------------------------------------------------- */
+
+int sp_max_slots(void) {
+    return SP_MAX_SLOTS;
+}
+
+int sp_has_ipv6(void) {
+    return SP_HAS_IPV6;
+}
+
+int sp_has_raw(void) {
+    return SP_HAS_RAW;
+}
+
+/* ---- sockets --------------------------------------------------------------------------- */
+
+static int sp_wrap(int fd, int family, int type, int state, sp_sock_t **out) {
+    if (lwip_fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+        int r = sp_fail();
+        lwip_close(fd);
+        return r;
+    }
+    sp_sock_t *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        lwip_close(fd);
+        return -SP_ENOMEM;
+    }
+    s->fd = fd;
+    s->family = (uint8_t)family;
+    s->type = (uint8_t)type;
+    s->state = (uint8_t)state;
+    *out = s;
+    return 0;
+}
+
+int sp_socket(int family, int type, int proto, sp_sock_t **out) {
+    int dom, ty;
+    if (family == SPN_AF_INET) {
+        dom = AF_INET;
+#if SP_HAS_IPV6
+    } else if (family == SPN_AF_INET6) {
+        dom = AF_INET6;
+#endif
+    } else {
+        return -SP_EAFNOSUPPORT;
+    }
+    if (type == SPN_SOCK_STREAM) {
+        ty = SOCK_STREAM;
+    } else if (type == SPN_SOCK_DGRAM) {
+        ty = SOCK_DGRAM;
+#if SP_HAS_RAW
+    } else if (type == SPN_SOCK_RAW) {
+        ty = SOCK_RAW;
+#endif
+    } else {
+        return -SP_EOPNOTSUPP;
+    }
+    int fd = lwip_socket(dom, ty, proto); /* IPPROTO_* numbers are the IANA ones everywhere */
+    if (fd < 0) {
+        return sp_fail();
+    }
+    return sp_wrap(fd, family, type, SP_ST_NEW, out);
+}
+
+int sp_bind(sp_sock_t *s, const char *ip, int port) {
+    sp_sockaddr_t sa;
+    int len = sp_make_sockaddr(s->family, ip, port, &sa);
+    if (len < 0) {
+        return len;
+    }
+    if (lwip_bind(s->fd, &sa.sa, (socklen_t)len) < 0) {
+        return sp_fail();
+    }
+    return 0;
+}
+
+int sp_listen(sp_sock_t *s, int backlog) {
+    if (s->type != SPN_SOCK_STREAM) {
+        return -SP_EOPNOTSUPP;
+    }
+    if (lwip_listen(s->fd, backlog) < 0) {
+        return sp_fail();
+    }
+    s->state = SP_ST_LISTENING;
+    return 0;
+}
+
+int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
+    if (s->state != SP_ST_LISTENING) {
+        return -SP_EINVAL;
+    }
+    sp_sockaddr_t sa;
+    socklen_t len = sizeof(sa);
+    memset(&sa, 0, sizeof(sa));
+    int fd = lwip_accept(s->fd, &sa.sa, &len);
+    if (fd < 0) {
+        return sp_fail();
+    }
+    sp_read_sockaddr(&sa, ip, port);
+    return sp_wrap(fd, s->family, s->type, SP_ST_CONNECTED, out);
+}
+
+/* a reset while connecting is a refusal (contract, deliberate fix) */
+static int sp_connect_failed(sp_sock_t *s, int code) {
+    if (code == SP_ECONNRESET || code == SP_ECONNABORTED) {
+        code = SP_ECONNREFUSED;
+    }
+    s->state = SP_ST_NEW;
+    s->conn_err = (int8_t)code;
+    return -code;
+}
+
+int sp_connect(sp_sock_t *s, const char *ip, int port) {
+    if (s->state == SP_ST_LISTENING) {
+        return -SP_EISCONN;
+    }
+    if (s->type == SPN_SOCK_STREAM) {
+        if (s->state == SP_ST_CONNECTED) {
+            return -SP_EISCONN;
+        }
+        if (s->state == SP_ST_CONNECTING) {
+            int r = sp_connect_result(s);
+            return r == 0 ? -SP_EISCONN : (r == -SP_EINPROGRESS ? -SP_EALREADY : r);
+        }
+    }
+    sp_sockaddr_t sa;
+    int len = sp_make_sockaddr(s->family, ip, port, &sa);
+    if (len < 0) {
+        return len;
+    }
+    s->conn_err = 0;
+    if (lwip_connect(s->fd, &sa.sa, (socklen_t)len) == 0) {
+        s->state = SP_ST_CONNECTED;
+        return 0;
+    }
+    int code = sp_code(errno);
+    if (code == SP_EINPROGRESS) {
+        s->state = SP_ST_CONNECTING;
+        return -SP_EINPROGRESS;
+    }
+    if (code == SP_EISCONN) {
+        s->state = SP_ST_CONNECTED;
+        return -SP_EISCONN;
+    }
+    if (code == SP_EALREADY) {
+        s->state = SP_ST_CONNECTING;
+        return -SP_EALREADY;
+    }
+    return sp_connect_failed(s, code);
+}
+
+int sp_connect_result(sp_sock_t *s) {
+    if (s->state == SP_ST_CONNECTED) {
+        return 0;
+    }
+    if (s->state != SP_ST_CONNECTING) {
+        return s->conn_err ? -s->conn_err : -SP_ENOTCONN;
+    }
+    int ready = sp_wait_fd(s->fd, SP_POLLOUT, 0);
+    if (ready == 0) {
+        return -SP_EINPROGRESS;
+    }
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (lwip_getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        return sp_connect_failed(s, sp_code(err));
+    }
+    if (!(ready & SP_POLLOUT)) {
+        return -SP_EINPROGRESS;
+    }
+    s->state = SP_ST_CONNECTED;
+    return 0;
+}
+
+/* a TCP receive error: latch what lasts, say what the contract wants */
+static int sp_recv_failed(sp_sock_t *s, int code) {
+    if (s->type != SPN_SOCK_STREAM) {
+        return -code;
+    }
+    if (code == SP_ECONNRESET || code == SP_ECONNABORTED) {
+        s->reset = 1;
+        return -SP_ECONNRESET;
+    }
+    if (code == SP_ENOTCONN && s->state == SP_ST_CONNECTED) {
+        s->eof = 1; /* lwIP says "closed" after it has reported the FIN once */
+        return 0;
+    }
+    if (code == SP_EAGAIN && s->state == SP_ST_NEW) {
+        return -SP_ENOTCONN;
+    }
+    return -code;
+}
+
+static int sp_recv_check(sp_sock_t *s) {
+    if (s->type != SPN_SOCK_STREAM) {
+        return 1;
+    }
+    if (s->reset) {
+        return -SP_ECONNRESET;
+    }
+    if (s->eof) {
+        return 0;
+    }
+    if (s->state == SP_ST_NEW || s->state == SP_ST_LISTENING) {
+        return -SP_ENOTCONN;
+    }
+    return 1;
+}
+
+static size_t sp_cap(size_t len) {
+    return len > (size_t)INT_MAX ? (size_t)INT_MAX : len;
+}
+
+int sp_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
+    int r = sp_recv_check(s);
+    if (r <= 0) {
+        return r;
+    }
+    if (len == 0) {
+        return 0;
+    }
+    ssize_t n = lwip_recv(s->fd, buf, sp_cap(len), MSG_DONTWAIT);
+    if (n > 0) {
+        return (int)n;
+    }
+    if (n == 0) {
+        if (s->type == SPN_SOCK_STREAM) {
+            s->eof = 1;
+        }
+        return 0;
+    }
+    return sp_recv_failed(s, sp_code(errno));
+}
+
+int sp_recvfrom_into(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_IPSTR_LEN], int *port) {
+    sp_sockaddr_t sa;
+    if (s->type == SPN_SOCK_STREAM) {
+        int n = sp_recv_into(s, buf, len);
+        if (n >= 0) {
+            socklen_t alen = sizeof(sa);
+            memset(&sa, 0, sizeof(sa));
+            if (lwip_getpeername(s->fd, &sa.sa, &alen) == 0) {
+                sp_read_sockaddr(&sa, ip, port);
+            } else {
+                ip[0] = '\0';
+                *port = 0;
+            }
+        }
+        return n;
+    }
+    socklen_t alen = sizeof(sa);
+    memset(&sa, 0, sizeof(sa));
+    ssize_t n = lwip_recvfrom(s->fd, buf, sp_cap(len), MSG_DONTWAIT, &sa.sa, &alen);
+    if (n < 0) {
+        return sp_fail();
+    }
+    sp_read_sockaddr(&sa, ip, port);
+    return (int)n;
+}
+
+/* a TCP send error: a connection that has gone is a reset; never connected is EPIPE */
+static int sp_send_failed(sp_sock_t *s, int code) {
+    if (code == SP_EAGAIN) {
+        return -SP_EAGAIN;
+    }
+    if (s->type == SPN_SOCK_STREAM) {
+        if (code == SP_ECONNRESET || code == SP_ECONNABORTED || code == SP_EPIPE ||
+            code == SP_ENOTCONN) {
+            s->reset = 1;
+            return -SP_ECONNRESET;
+        }
+    } else if (code == SP_ENOTCONN) {
+        return -SP_EPIPE;
+    }
+    return -code;
+}
+
+int sp_send(sp_sock_t *s, const uint8_t *data, size_t len) {
+    if (s->type == SPN_SOCK_STREAM) {
+        if (s->reset) {
+            return -SP_ECONNRESET;
+        }
+        if (s->state == SP_ST_CONNECTING) {
+            int r = sp_connect_result(s);
+            if (r == -SP_EINPROGRESS) {
+                return -SP_EAGAIN; /* writable once connected */
+            }
+            if (r < 0) {
+                return -SP_EPIPE;
+            }
+        }
+        if (s->state != SP_ST_CONNECTED) {
+            return -SP_EPIPE;
+        }
+    } else if (s->state != SP_ST_CONNECTED) {
+        return -SP_EPIPE;
+    }
+    ssize_t n = lwip_send(s->fd, data, sp_cap(len), MSG_DONTWAIT);
+    if (n < 0) {
+        return sp_send_failed(s, sp_code(errno));
+    }
+    return (int)n;
+}
+
+int sp_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int port) {
+    if (s->type == SPN_SOCK_STREAM) {
+        return sp_send(s, data, len); /* the address is ignored on TCP */
+    }
+    if (len > SP_MAX_DATAGRAM) {
+        return -SP_EMSGSIZE;
+    }
+    sp_sockaddr_t sa;
+    int alen = sp_make_sockaddr(s->family, ip, port, &sa);
+    if (alen < 0) {
+        return alen;
+    }
+    ssize_t n = lwip_sendto(s->fd, data, len, MSG_DONTWAIT, &sa.sa, (socklen_t)alen);
+    if (n < 0) {
+        return sp_fail();
+    }
+    return (int)n;
+}
+
+/* ---- options --------------------------------------------------------------------------- */
+
+enum sp_optkind { SP_OPT_INT, SP_OPT_U8, SP_OPT_BYTES };
+
+typedef struct {
+    uint16_t level, opt; /* interface (lwIP) numbers */
+    int os_level, os_opt; /* the stack's numbers */
+    uint8_t kind;
+    uint8_t any_type; /* 0: only where lwIP itself takes it; 1: accepted (and ignored) elsewhere */
+} sp_option_t;
+
+static const sp_option_t sp_options[] = {
+    {0xfff, 0x0004, SOL_SOCKET, SO_REUSEADDR, SP_OPT_INT, 0},
+    {0xfff, 0x0008, SOL_SOCKET, SO_KEEPALIVE, SP_OPT_INT, 0},
+    {0xfff, 0x0020, SOL_SOCKET, SO_BROADCAST, SP_OPT_INT, 0},
+    {6, 0x01, IPPROTO_TCP, TCP_NODELAY, SP_OPT_INT, 0},
+#if LWIP_TCP_KEEPALIVE
+    {6, 0x03, IPPROTO_TCP, TCP_KEEPIDLE, SP_OPT_INT, 0},
+    {6, 0x04, IPPROTO_TCP, TCP_KEEPINTVL, SP_OPT_INT, 0},
+    {6, 0x05, IPPROTO_TCP, TCP_KEEPCNT, SP_OPT_INT, 0},
+#endif
+    {0, 1, IPPROTO_IP, IP_TOS, SP_OPT_INT, 0},
+    {0, 2, IPPROTO_IP, IP_TTL, SP_OPT_INT, 0},
+#if LWIP_MULTICAST_TX_OPTIONS
+    {0, 5, IPPROTO_IP, IP_MULTICAST_TTL, SP_OPT_U8, 1},
+    {0, 7, IPPROTO_IP, IP_MULTICAST_LOOP, SP_OPT_U8, 0},
+#endif
+#if LWIP_SO_LINGER
+    {0xfff, 0x0080, SOL_SOCKET, SO_LINGER, SP_OPT_BYTES, 0}, /* struct linger: {on, seconds} */
+#endif
+#if LWIP_IGMP
+    {0, 3, IPPROTO_IP, IP_ADD_MEMBERSHIP, SP_OPT_BYTES, 0},
+    {0, 4, IPPROTO_IP, IP_DROP_MEMBERSHIP, SP_OPT_BYTES, 0},
+#endif
+};
+
+int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t len) {
+    const sp_option_t *o = NULL;
+    for (size_t i = 0; i < sizeof(sp_options) / sizeof(sp_options[0]); i++) {
+        if (sp_options[i].level == level && sp_options[i].opt == opt) {
+            o = &sp_options[i];
+            break;
+        }
+    }
+    if (o == NULL) {
+        return -SP_ENOPROTOOPT;
+    }
+    if (value == NULL) {
+        return -SP_EINVAL;
+    }
+    int r;
+    if (o->kind == SP_OPT_BYTES) {
+        r = lwip_setsockopt(s->fd, o->os_level, o->os_opt, value, (socklen_t)len);
+    } else {
+        int v;
+        if (len != sizeof(v)) {
+            return -SP_EINVAL;
+        }
+        memcpy(&v, value, sizeof(v));
+        if (o->kind == SP_OPT_U8) {
+            u8_t b = (u8_t)v;
+            r = lwip_setsockopt(s->fd, o->os_level, o->os_opt, &b, sizeof(b));
+        } else {
+            r = lwip_setsockopt(s->fd, o->os_level, o->os_opt, &v, sizeof(v));
+        }
+    }
+    if (r < 0) {
+        int code = sp_code(errno);
+        /* a multicast TTL means nothing on TCP: accepted there as Linux does */
+        if (o->any_type && code == SP_ENOPROTOOPT) {
+            return 0;
+        }
+        return -code;
+    }
+    return 0;
+}
+
+/* ---- readiness and close --------------------------------------------------------------- */
+
+int sp_poll(sp_sock_t *s, int events, int timeout_ms) {
+    int want = events & (SP_POLLIN | SP_POLLOUT);
+    if (s->type == SPN_SOCK_STREAM) {
+        if (s->reset) {
+            return want | SP_POLLERR | SP_POLLHUP;
+        }
+        if (s->eof && (want & SP_POLLIN)) {
+            return SP_POLLIN | (sp_wait_fd(s->fd, want & SP_POLLOUT, 0) & SP_POLLOUT);
+        }
+    }
+    int ready = sp_wait_fd(s->fd, want, timeout_ms);
+    if (s->type == SPN_SOCK_STREAM && (ready & SP_POLLERR)) {
+        if (s->state == SP_ST_CONNECTED) {
+            ready |= SP_POLLHUP; /* an error on a connection means it has gone */
+        } else if (s->state == SP_ST_NEW) {
+            ready &= ~SP_POLLERR; /* lwIP keeps the error flag of an old failed connect */
+        }
+    }
+    return ready & (want | SP_POLLERR | SP_POLLHUP);
+}
+
+void sp_close(sp_sock_t *s) {
+    if (s == NULL) {
+        return;
+    }
+    /* lwIP closes gracefully in the background: unsent data and the FIN go out, and its
+     * retransmission and FIN_WAIT timers abort the connection if the peer never answers */
+    lwip_close(s->fd);
+    free(s);
+}
+
+/* ---- names ----------------------------------------------------------------------------- */
+
+#if SP_DNS && LWIP_DNS
+int sp_resolve(const char *host, int family, sp_addr_t *out, int max) {
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family == SPN_AF_INET ? AF_INET :
+#if SP_HAS_IPV6
+        family == SPN_AF_INET6 ? AF_INET6 :
+#endif
+        AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (lwip_getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL) {
+        return 0;
+    }
+    int n = 0;
+    for (struct addrinfo *ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+        sp_sockaddr_t sa;
+        int port;
+        memset(&sa, 0, sizeof(sa));
+        memcpy(&sa, ai->ai_addr, ai->ai_addrlen < sizeof(sa) ? ai->ai_addrlen : sizeof(sa));
+        sp_read_sockaddr(&sa, out[n].ip, &port);
+        if (out[n].ip[0] != '\0') {
+            out[n].family = sa.sa.sa_family == AF_INET ? SPN_AF_INET : SPN_AF_INET6;
+            n++;
+        }
+    }
+    lwip_freeaddrinfo(res);
+    return n;
+}
+#endif

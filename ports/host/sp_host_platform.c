@@ -1,0 +1,141 @@
+/*
+ * sp_host_platform.c - the platform under a native core when it runs on the host over Debian's
+ * liblwip-dev: lwIP's thread (tcpip_init), an in-process loopback netif at 127.0.0.1/8 and ::1
+ * whose output is netif_loop_output (Debian's lwIP has no loop netif of its own), the clock of
+ * sp_deadline.h, and the lock/wake hooks of sp_port.h.
+ *
+ * Nothing on this netif reaches the host's kernel: peers of a test live in the same lwIP (the
+ * Python driver's peer sockets).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "lwip/ip_addr.h"
+#include "lwip/netif.h"
+#include "lwip/tcpip.h"
+
+#include "sp_deadline.h"
+#include "sp_port.h"
+
+int sp_host_start(void);
+
+static struct netif sp_loop_netif;
+static pthread_once_t sp_started = PTHREAD_ONCE_INIT;
+static int sp_start_result = -1;
+
+static err_t sp_loop_out4(struct netif *netif, struct pbuf *p, const ip4_addr_t *addr) {
+    (void)addr;
+    return netif_loop_output(netif, p);
+}
+
+#if LWIP_IPV6
+static err_t sp_loop_out6(struct netif *netif, struct pbuf *p, const ip6_addr_t *addr) {
+    (void)addr;
+    return netif_loop_output(netif, p);
+}
+#endif
+
+static err_t sp_loop_init(struct netif *netif) {
+    netif->name[0] = 'l';
+    netif->name[1] = 'o';
+    netif->mtu = 0xffff; /* a whole 64 KiB datagram in one piece, as on Linux's lo */
+    netif->output = sp_loop_out4;
+#if LWIP_IPV6
+    netif->output_ip6 = sp_loop_out6;
+#endif
+    return ERR_OK;
+}
+
+static void sp_tcpip_ready(void *arg) {
+    sys_sem_signal((sys_sem_t *)arg);
+}
+
+static void sp_start_once(void) {
+    sys_sem_t ready;
+    ip4_addr_t ip, mask, gw;
+    if (sys_sem_new(&ready, 0) != ERR_OK) {
+        return;
+    }
+    tcpip_init(sp_tcpip_ready, &ready);
+    sys_sem_wait(&ready);
+    sys_sem_free(&ready);
+    IP4_ADDR(&ip, 127, 0, 0, 1);
+    IP4_ADDR(&mask, 255, 0, 0, 0);
+    IP4_ADDR(&gw, 0, 0, 0, 0);
+    LOCK_TCPIP_CORE();
+    if (netif_add(&sp_loop_netif, &ip, &mask, &gw, NULL, sp_loop_init, tcpip_input) == NULL) {
+        UNLOCK_TCPIP_CORE();
+        return;
+    }
+#if LWIP_IPV6
+    ip6_addr_t ip6;
+    s8_t index;
+    ip6_addr_set_loopback(&ip6);
+    if (netif_add_ip6_address(&sp_loop_netif, &ip6, &index) == ERR_OK) {
+        netif_ip6_addr_set_state(&sp_loop_netif, index, IP6_ADDR_PREFERRED);
+    }
+#endif
+    netif_set_default(&sp_loop_netif);
+    netif_set_link_up(&sp_loop_netif);
+    netif_set_up(&sp_loop_netif);
+    UNLOCK_TCPIP_CORE();
+    sp_start_result = 0;
+}
+
+/* start lwIP and the loopback netif once per process; 0 when ready */
+int sp_host_start(void) {
+    pthread_once(&sp_started, sp_start_once);
+    return sp_start_result;
+}
+
+uint32_t sp_ticks_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void sp_lock(void) {
+    LOCK_TCPIP_CORE();
+}
+
+void sp_unlock(void) {
+    UNLOCK_TCPIP_CORE();
+}
+
+static pthread_mutex_t sp_wake_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sp_wake_cond = PTHREAD_COND_INITIALIZER;
+static uint32_t sp_wakes;
+
+void sp_wake(void) {
+    pthread_mutex_lock(&sp_wake_mutex);
+    sp_wakes++;
+    pthread_cond_broadcast(&sp_wake_cond);
+    pthread_mutex_unlock(&sp_wake_mutex);
+}
+
+uint32_t sp_wake_count(void) {
+    pthread_mutex_lock(&sp_wake_mutex);
+    uint32_t n = sp_wakes;
+    pthread_mutex_unlock(&sp_wake_mutex);
+    return n;
+}
+
+void sp_wait(uint32_t seen, uint32_t ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(ms / 1000u);
+    until.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sp_wake_mutex);
+    while (sp_wakes == seen) {
+        if (pthread_cond_timedwait(&sp_wake_cond, &sp_wake_mutex, &until) != 0) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sp_wake_mutex);
+}
