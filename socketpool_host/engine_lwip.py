@@ -25,8 +25,9 @@ How an engine module uses it (the whole of ``engine_lwip_esp32.py``)::
 
 Names are resolved with the host's resolver (Debian's lwIP has no DNS client), and every
 address the engine reaches is inside this process's lwIP: a test's peer must be an lwIP socket
-too, made with ``peer_socket()`` (a blocking, CPython-``socket``-like object over the same lwIP,
-outside the pool's slots).
+too. ``engine.peer_socket_module`` (also a module-level name of the engine module) stands in for
+CPython's ``socket`` module with blocking sockets over the same lwIP that take no pool slot; the
+conformance suite's peers switch to it (tests/conformance/peers.py ``use_stack``).
 """
 
 import ctypes
@@ -157,12 +158,12 @@ class LwipEngine:
     def _err(self, r):
         return -self._core.errno[-r] if -r < 64 else -errno.EIO
 
-    def socket(self, family, type, proto):
+    def socket(self, family, type, proto, _counted=True):
         out = ctypes.c_void_p()
         r = self._core.sp_socket(family, type, proto, ctypes.byref(out))
         if r < 0:
             return self._err(r)
-        return LwipSocket(self, out.value)
+        return LwipSocket(self, out.value, _counted)
 
     def getaddrinfo(self, host, family):
         fam = {2: _pysocket.AF_INET, 10: _pysocket.AF_INET6}.get(family, 0)
@@ -193,25 +194,31 @@ class LwipEngine:
             "socket": self.socket,
             "getaddrinfo": self.getaddrinfo,
             "live_slots": self.live_slots,
-            "peer_socket": self.peer_socket,
+            "peer_socket_module": self.peer_socket_module,
             "engine": self,
         }
 
-    def peer_socket(self, family=_pysocket.AF_INET, type=_pysocket.SOCK_STREAM):
-        """A test peer inside this lwIP (see :class:`PeerSocket`)."""
-        return PeerSocket(self, family, type)
+    @property
+    def peer_socket_module(self):
+        """A stand-in for CPython's ``socket`` module whose sockets live in this lwIP."""
+        stack = getattr(self, "_peer_stack", None)
+        if stack is None:
+            stack = self._peer_stack = PeerStack(self)
+        return stack
 
 
 class LwipSocket:
     """An engine socket: one core ``sp_sock_t``."""
 
-    __slots__ = ("_engine", "_core", "_s", "__weakref__")
+    __slots__ = ("_engine", "_core", "_s", "_counted", "__weakref__")
 
-    def __init__(self, engine, handle):
+    def __init__(self, engine, handle, counted=True):
         self._engine = engine
         self._core = engine._core
         self._s = handle
-        engine._opened(1)
+        self._counted = counted  # a test peer takes no slot
+        if counted:
+            engine._opened(1)
 
     def __del__(self):
         if getattr(self, "_s", None):
@@ -235,7 +242,7 @@ class LwipSocket:
         r = self._core.sp_accept(self._s, ctypes.byref(out), ip, ctypes.byref(port))
         if r < 0:
             return self._engine._err(r)
-        return LwipSocket(self._engine, out.value), ip.value.decode(), port.value
+        return LwipSocket(self._engine, out.value, self._counted), ip.value.decode(), port.value
 
     def connect(self, ip, port):
         r = self._core.sp_connect(self._s, ip.encode(), port)
@@ -287,7 +294,8 @@ class LwipSocket:
         s, self._s = self._s, None
         if s:
             self._core.sp_close(s)
-            self._engine._opened(-1)
+            if self._counted:
+                self._engine._opened(-1)
 
 
 class PeerSocket:
@@ -310,7 +318,7 @@ class PeerSocket:
         self._timeout = 10.0
         self._addr = None
         if _es is None:
-            _es = engine.socket(self._fam, self._typ, 0)
+            _es = engine.socket(self._fam, self._typ, 0, _counted=False)
             if isinstance(_es, int):
                 raise OSError(-_es, os.strerror(-_es))
         self._es = _es
@@ -353,6 +361,8 @@ class PeerSocket:
         if (level, opt) == (_pysocket.SOL_SOCKET, _pysocket.SO_LINGER):
             self._linger_reset = value == _LINGER_ZERO
             return None
+        if (level, opt) == (_pysocket.SOL_SOCKET, _pysocket.SO_RCVBUF):
+            return None  # lwIP's receive window is fixed by TCP_WND: accepted, no effect
         table = {
             (_pysocket.SOL_SOCKET, _pysocket.SO_REUSEADDR): (0xFFF, 4),
             (_pysocket.IPPROTO_TCP, _pysocket.TCP_NODELAY): (6, 1),
@@ -443,6 +453,40 @@ class PeerSocket:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class PeerStack:
+    """What a test peer uses of CPython's ``socket`` module, with sockets inside host lwIP.
+
+    Constants are CPython's (PeerSocket translates them), so peer code written for the OS's
+    loopback runs unchanged: ``peers.socket = engine.peer_socket_module``.
+    """
+
+    timeout = _pysocket.timeout
+    error = OSError
+
+    def __init__(self, engine):
+        self._engine = engine
+        for name in ("AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM", "SOL_SOCKET",
+                     "SO_REUSEADDR", "SO_LINGER", "SO_RCVBUF", "IPPROTO_TCP", "TCP_NODELAY"):
+            setattr(self, name, getattr(_pysocket, name))
+
+    def socket(self, family=_pysocket.AF_INET, type=_pysocket.SOCK_STREAM, proto=0):
+        return PeerSocket(self._engine, family, type)
+
+    def create_connection(self, address, timeout=None):
+        host, port = address[0], address[1]
+        s = PeerSocket(self._engine, _pysocket.AF_INET6 if ":" in host else _pysocket.AF_INET)
+        s.settimeout(timeout)
+        try:
+            s.connect((host, port))
+        except BaseException:
+            s.close()
+            raise
+        return s
+
+    def getaddrinfo(self, *args, **kwargs):
+        return _pysocket.getaddrinfo(*args, **kwargs)
 
 
 _port_lock = threading.Lock()

@@ -7,6 +7,7 @@ leak_in_cycle(sock)), so the same cases run on every engine.
 
 import pytest
 
+from . import peers
 from .support import make_net
 
 # a single hung case must not eat the run: fail it long before the global timeout
@@ -18,6 +19,14 @@ def pytest_collection_modifyitems(config, items):
         if "tests/conformance" in str(item.fspath).replace("\\", "/"):
             if item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def peer_stack(target):
+    """Peers where the target reaches them (host-lwIP targets: inside their lwIP)."""
+    peers.use_stack(getattr(getattr(target, "engine", None), "peer_socket_module", None))
+    yield
+    peers.use_stack(None)
 
 
 @pytest.fixture(params=["ipv4", "ipv6"])

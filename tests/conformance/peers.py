@@ -10,6 +10,18 @@ import struct
 import threading
 import time
 
+_OS_SOCKET = socket
+
+
+def use_stack(module=None):
+    """Make peers with ``module`` in place of CPython's ``socket`` (None: back to the OS).
+
+    A host-lwIP target's sockets live in an lwIP inside this process, which the OS's loopback
+    cannot reach; its engine offers a socket-module stand-in whose sockets live in that lwIP.
+    """
+    global socket
+    socket = module or _OS_SOCKET
+
 TIMEOUT = 5.0  # every peer socket wait
 JOIN = 10.0  # every peer thread join
 IPV6_HOST = "::1"
