@@ -318,6 +318,10 @@ if _MICROPYTHON:
         pass
 
 
+# built once: a tuple written in a call builds (allocates) on every call on MicroPython
+_READ_ONLY = (bytes, str)
+
+
 def _raise(r):
     """Raise the contract's exception for negative engine result ``r``."""
     if r == -_EPIPE:
@@ -451,7 +455,7 @@ class Socket(_Base):
         es = self._es
         if es is None:
             raise _oserror(_EBADF)
-        if isinstance(buffer, (bytes, str)):
+        if isinstance(buffer, _READ_ONLY):
             raise TypeError("buffer must be writable")
         n = len(buffer)
         if bufsize > n:
@@ -472,7 +476,7 @@ class Socket(_Base):
         es = self._es
         if es is None:
             raise _oserror(_EBADF)
-        if isinstance(buffer, (bytes, str)):
+        if isinstance(buffer, _READ_ONLY):
             raise TypeError("buffer must be writable")
         n = len(buffer)
         if bufsize > n:

@@ -1,0 +1,366 @@
+"""The MicroPython engine: stock firmware's ``socket`` + ``select.poll`` behind
+docs/engine-interface.md.
+
+Native sockets are kept non-blocking for their whole life; the API layer does every wait through
+``poll``. (MicroPython's blocking ``readinto`` loses the count of partial data when a timeout
+fires, so blocking mode is never used.) Numbers cross the interface in lwIP numbering and errors
+as negative errno values of the running interpreter, would-block always EAGAIN.
+See docs/engine-micropython.md.
+"""
+
+import sys
+import errno as _errno
+import select as _select
+import socket as _socket
+
+NAME = "micropython"
+MAX_SLOTS = 8
+IPV6 = hasattr(_socket, "AF_INET6")
+RAW = hasattr(_socket, "SOCK_RAW")
+
+_UNIX = sys.platform in ("linux", "darwin", "freebsd", "netbsd", "openbsd")
+_LINUX = sys.platform == "linux"
+if _UNIX:
+    try:
+        import os as _os
+
+        MAX_SLOTS = int(_os.getenv("SOCKETPOOL_SLOTS") or MAX_SLOTS)
+    except (ImportError, AttributeError, ValueError):
+        pass
+
+
+# --- the one errno table: the errno module of small ports lacks some names -----------------
+def _e(name, linux, newlib):
+    return getattr(_errno, name, newlib if sys.platform == "esp32" else linux)
+
+
+EAGAIN = _errno.EAGAIN
+EWOULDBLOCK = _e("EWOULDBLOCK", 11, 11)
+EBADF = _errno.EBADF
+EINVAL = _errno.EINVAL
+EIO = _errno.EIO
+EINPROGRESS = _errno.EINPROGRESS
+EALREADY = _errno.EALREADY
+EISCONN = _e("EISCONN", 106, 127)
+ENOTCONN = _errno.ENOTCONN
+ECONNRESET = _errno.ECONNRESET
+ECONNREFUSED = _errno.ECONNREFUSED
+ECONNABORTED = _errno.ECONNABORTED
+ETIMEDOUT = _errno.ETIMEDOUT
+EPIPE = _e("EPIPE", 32, 32)
+EMSGSIZE = _e("EMSGSIZE", 90, 122)
+ENOPROTOOPT = _e("ENOPROTOOPT", 92, 109)
+EDESTADDRREQ = _e("EDESTADDRREQ", 89, 121)
+
+_EAGAIN = -EAGAIN
+
+
+def _err(e):
+    """Negative errno for an OSError from the firmware; would-block is always EAGAIN."""
+    code = e.args[0] if e.args else EIO
+    if not isinstance(code, int):
+        return -EIO
+    if code < 0:
+        code = -code  # some ports raise OSError(-errno)
+    if code == EWOULDBLOCK:
+        code = EAGAIN
+    return -code
+
+
+# --- numbers: lwIP (interface) -> this firmware ---------------------------------------------
+_FAMILY = {2: _socket.AF_INET}
+if IPV6:
+    _FAMILY[10] = _socket.AF_INET6
+_TYPE = {1: _socket.SOCK_STREAM, 2: _socket.SOCK_DGRAM}
+if RAW:
+    _TYPE[3] = _socket.SOCK_RAW
+_FAMILY_BACK = {}
+for _k in _FAMILY:
+    _FAMILY_BACK[_FAMILY[_k]] = _k
+
+
+def _const(name, linux, lwip):
+    return getattr(_socket, name, linux if _UNIX else lwip)
+
+
+_SOL = _const("SOL_SOCKET", 1, 0xFFF)
+_IPPROTO_IP = _const("IPPROTO_IP", 0, 0)
+_IPPROTO_TCP = _const("IPPROTO_TCP", 6, 6)
+# (lwIP level, lwIP option) -> (firmware level, firmware option)
+_OPTIONS = {
+    (0xFFF, 4): (_SOL, _const("SO_REUSEADDR", 2, 4)),
+    (0xFFF, 0x20): (_SOL, _const("SO_BROADCAST", 6, 0x20)),
+    (0xFFF, 8): (_SOL, _const("SO_KEEPALIVE", 9, 8)),
+    (6, 1): (_IPPROTO_TCP, _const("TCP_NODELAY", 1, 1)),
+    (0, 5): (_IPPROTO_IP, _const("IP_MULTICAST_TTL", 33, 5)),
+    (0, 3): (_IPPROTO_IP, _const("IP_ADD_MEMBERSHIP", 35, 3)),
+}
+OPTIONS = tuple(sorted(_OPTIONS))
+
+_POLLIN = 1
+_POLLOUT = 4
+_POLLERR = 8
+_POLLHUP = 16
+_POLL_ALL = _POLLIN | _POLLOUT | _POLLERR | _POLLHUP
+
+# Linux: no SIGPIPE for a send to a peer that has gone (the unix port's send takes flags)
+_SEND_FLAGS = 0x4000 if _LINUX else 0
+
+
+# --- addresses ------------------------------------------------------------------------------
+# The unix port speaks raw ``struct sockaddr`` bytes; bare-metal ports speak (ip, port) tuples.
+def _sockaddr(family, ip, port):
+    if not _UNIX:
+        return (ip, port)
+    fam = _FAMILY[family]
+    head = bytes((fam & 0xFF, fam >> 8, port >> 8, port & 0xFF))
+    packed = _socket.inet_pton(fam, ip)
+    if family == 10:
+        return head + bytes(4) + packed + bytes(4)  # flowinfo, address, scope_id
+    return head + packed + bytes(8)
+
+
+def _decode(addr):
+    """(family, ip, port) from what the firmware returned: raw sockaddr bytes or a tuple."""
+    if isinstance(addr, tuple):
+        ip = addr[0]
+        return (10 if ":" in ip else 2), ip, addr[1]
+    fam = addr[0] | (addr[1] << 8)
+    port = (addr[2] << 8) | addr[3]
+    if fam == _FAMILY.get(10):
+        return 10, _socket.inet_ntop(fam, bytes(addr[8:24])), port
+    return 2, _socket.inet_ntop(fam, bytes(addr[4:8])), port
+
+
+def getaddrinfo(host, family):
+    """[(family, ip)] for a name, or None when it cannot be resolved (never raises, never prints)."""
+    try:
+        infos = _socket.getaddrinfo(host, 0, _FAMILY.get(family, 0))
+    except Exception:  # OSError with a string or a negative int, depending on the port
+        return None
+    out = []
+    for info in infos:
+        try:
+            fam, ip, _port = _decode(info[-1])
+        except Exception:
+            continue
+        if (fam, ip) not in out and (not family or fam == family):
+            out.append((fam, ip))
+    return out
+
+
+def socket(family, type, proto):
+    try:
+        s = _socket.socket(_FAMILY[family], _TYPE[type], proto)
+    except KeyError:
+        return -EINVAL
+    except OSError as e:
+        return _err(e)
+    s.setblocking(False)
+    return MPSocket(s, family, type)
+
+
+_poller = None
+
+
+def _poll_one(sock, timeout_ms):
+    """Ready bits of one native socket, waiting at most ``timeout_ms``: one shared poller."""
+    global _poller
+    p = _poller
+    if p is None:
+        p = _poller = _select.poll()
+    p.register(sock, _POLL_ALL)
+    ev = 0
+    try:
+        for _obj, bits in p.ipoll(timeout_ms):
+            ev = bits
+    finally:
+        p.unregister(sock)
+    return ev
+
+
+class MPSocket:
+    __slots__ = ("_s", "_family", "_type", "_state", "_reset", "_peer", "_addr", "_result")
+
+    # _state: 0 new, 1 connecting, 2 connected, 3 listening
+    def __init__(self, s, family, type, state=0, peer=None):
+        self._s = s
+        self._family = family
+        self._type = type
+        self._state = state
+        self._reset = False
+        self._peer = peer  # (ip, port) of a TCP peer, for recvfrom_into
+        self._addr = None  # native address of a connect in progress
+        self._result = 0  # a failed connect attempt's error
+
+    def fileno(self):
+        return -1
+
+    def bind(self, ip, port):
+        try:
+            self._s.bind(_sockaddr(self._family, ip, port))
+        except OSError as e:
+            return _err(e)
+        return 0
+
+    def listen(self, backlog):
+        try:
+            self._s.listen(backlog)
+        except OSError as e:
+            return _err(e)
+        self._state = 3
+        return 0
+
+    def accept(self):
+        try:
+            conn, addr = self._s.accept()
+        except OSError as e:
+            return _err(e)
+        conn.setblocking(False)
+        _fam, ip, port = _decode(addr)
+        return MPSocket(conn, self._family, 1, 2, (ip, port)), ip, port
+
+    def connect(self, ip, port):
+        if self._state == 1:
+            r = self.connect_result()
+            return -EALREADY if r == -EINPROGRESS else -EISCONN if r == 0 else r
+        if self._state == 2:
+            return -EISCONN
+        addr = _sockaddr(self._family, ip, port)
+        try:
+            self._s.connect(addr)
+        except OSError as e:
+            r = _err(e)
+            if r == -EINPROGRESS or r == _EAGAIN:  # lwIP ports may say EAGAIN here
+                self._state = 1
+                self._peer = (ip, port)
+                self._addr = addr
+                return -EINPROGRESS
+            if r == -EISCONN:
+                self._state = 2
+                return r
+            return -ECONNREFUSED if r == -ECONNRESET else r
+        self._state = 2
+        self._peer = (ip, port)
+        return 0
+
+    def connect_result(self):
+        if self._state == 2:
+            return 0
+        if self._state != 1:
+            return self._result or -ENOTCONN
+        # no getsockopt(SO_ERROR) on MicroPython: connecting again asks the stack how it went
+        try:
+            self._s.connect(self._addr)
+            r = 0
+        except OSError as e:
+            r = _err(e)
+        if r == 0 or r == -EISCONN:
+            self._state = 2
+            self._addr = None
+            return 0
+        if r in (-EALREADY, -EINPROGRESS, _EAGAIN):
+            return -EINPROGRESS
+        if r == -ECONNRESET or r == -ECONNABORTED:
+            r = -ECONNREFUSED  # a reset while connecting is a refusal
+        self._state = 0
+        self._addr = None
+        self._result = r
+        return r
+
+    def _unconnected(self):
+        """A TCP socket that cannot receive yet: never connected, listening, or still connecting."""
+        if self._type != 1 or self._state == 2:
+            return False
+        return self._state != 1 or self.connect_result() != 0
+
+    def recv_into(self, buf, nbytes):
+        if self._reset:
+            return -ECONNRESET
+        try:
+            # non-blocking readinto gathers everything queued; None = nothing queued
+            n = self._s.readinto(buf, nbytes)
+        except OSError as e:
+            return self._recv_error(e)
+        if n is None:
+            return -ENOTCONN if self._unconnected() else _EAGAIN
+        return n
+
+    def _recv_error(self, e):
+        r = _err(e)
+        if r == _EAGAIN:
+            if self._unconnected():
+                return -ENOTCONN
+        elif r == -ECONNRESET:
+            self._reset = True  # reported once by the stack; the contract latches it
+        return r
+
+    def recvfrom_into(self, buf, nbytes):
+        if self._type == 1:
+            r = self.recv_into(buf, nbytes)
+            if r < 0:
+                return r
+            return r, self._peer
+        if self._reset:
+            return -ECONNRESET
+        try:
+            # no recvfrom_into on MicroPython: one datagram, cut to nbytes, then copied
+            data, addr = self._s.recvfrom(nbytes)
+        except OSError as e:
+            return self._recv_error(e)
+        n = len(data)
+        buf[0:n] = data
+        _fam, ip, port = _decode(addr)
+        return n, (ip, port)
+
+    def send(self, data):
+        if self._reset:
+            return -ECONNRESET
+        if self._state == 1:
+            self.connect_result()
+        try:
+            if _SEND_FLAGS:
+                return self._s.send(data, _SEND_FLAGS)
+            return self._s.send(data)
+        except OSError as e:
+            r = _err(e)
+            if r in (-ENOTCONN, -EDESTADDRREQ, -EPIPE):
+                if self._state == 2:  # was connected: the peer has gone
+                    self._reset = True
+                    return -ECONNRESET
+                return -EPIPE
+            if r == -ECONNRESET:
+                self._reset = True
+            return r
+
+    def sendto(self, data, ip, port):
+        try:
+            return self._s.sendto(data, _sockaddr(self._family, ip, port))
+        except OSError as e:
+            return _err(e)
+
+    def setsockopt(self, level, opt, value):
+        native = _OPTIONS.get((level, opt))
+        if native is None:
+            return -ENOPROTOOPT
+        try:
+            self._s.setsockopt(native[0], native[1], value)
+        except OSError as e:
+            return _err(e)
+        return 0
+
+    def poll(self, events, timeout_ms):
+        try:
+            ev = _poll_one(self._s, timeout_ms)
+        except OSError:
+            return 0
+        # a TCP socket that was never connected reports POLLHUP on Linux: not an event here
+        if self._type == 1 and self._state == 0:
+            ev &= ~_POLLHUP
+        return ev & (events | _POLLERR | _POLLHUP)
+
+    def close(self):
+        try:
+            self._s.close()
+        except OSError:
+            pass
