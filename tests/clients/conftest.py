@@ -7,6 +7,7 @@ TLS certificates come from a throwaway CA made by ``trustme``.
 """
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -31,7 +32,8 @@ def wait_for_port(port, proc, timeout=10.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
-            raise RuntimeError("server exited early with status %s" % proc.returncode)
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError("server exited early with status %s: %s" % (proc.returncode, err))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -131,11 +133,12 @@ class Mosquitto(Server):
         conf = os.path.join(tmpdir, "mosquitto.conf")
         with open(conf, "w") as f:
             f.write(
-                "per_listener_settings false\nallow_anonymous true\npersistence false\n"
+                # "user": as root, mosquitto would drop to user mosquitto, who cannot read our files
+                "user %s\nper_listener_settings false\nallow_anonymous true\npersistence false\n"
                 "log_dest stderr\nlog_type error\n"
                 "listener %d 127.0.0.1\n"
                 "listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
-                % (port, self.tls_port, certs.cafile, certs.certfile, certs.keyfile)
+                % (pwd.getpwuid(os.geteuid()).pw_name, port, self.tls_port, certs.cafile, certs.certfile, certs.keyfile)
             )
         super().__init__([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", conf], port, "mqtt")
 
