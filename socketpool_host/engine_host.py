@@ -101,6 +101,11 @@ class HostSocket:
         return HostSocket(conn, 1, 2), addr[0], addr[1]
 
     def connect(self, ip, port):
+        if self._state == 2:
+            return -errno.EISCONN  # Linux says 0 once more after a finished non-blocking connect
+        if self._state == 1:
+            r = self.connect_result()
+            return -errno.EISCONN if r == 0 else -errno.EALREADY if r == -errno.EINPROGRESS else r
         r = self._sock.connect_ex((ip, port))
         if r == 0:
             self._state = 2
@@ -115,15 +120,23 @@ class HostSocket:
             return -errno.EISCONN
         if r == errno.ECONNRESET:
             r = errno.ECONNREFUSED  # a reset while connecting is a refusal
+        elif r == errno.ENETUNREACH:
+            r = errno.EHOSTUNREACH  # the contract has one "no route" error, as lwIP does
         self._state = 0
         return -r
 
     def connect_result(self):
         err = self._sock.getsockopt(_s.SOL_SOCKET, _s.SO_ERROR)
+        if err == errno.ECONNRESET:
+            # Linux says ECONNREFUSED for a reset in SYN_SENT: this one came after the handshake,
+            # so the connect succeeded and the next call reports the reset (latched)
+            self._state = 2
+            self._reset = True
+            return 0
         if err:
             self._state = 0
-            if err == errno.ECONNRESET:
-                err = errno.ECONNREFUSED
+            if err == errno.ENETUNREACH:
+                err = errno.EHOSTUNREACH
             return -err
         try:
             self._sock.getpeername()
@@ -138,9 +151,9 @@ class HostSocket:
         try:
             return self._sock.recv_into(buf, nbytes)
         except BlockingIOError:
-            if self._type == 1 and self._state != 2:
+            if self._type == 1 and self._state in (0, 3):
                 return -errno.ENOTCONN
-            return _EAGAIN
+            return _EAGAIN  # connected, or still connecting
         except OSError as e:
             if e.errno == errno.ECONNRESET:
                 self._reset = True  # Linux reports a reset once; the contract latches it
@@ -152,9 +165,9 @@ class HostSocket:
         try:
             n, addr = self._sock.recvfrom_into(buf, nbytes)
         except BlockingIOError:
-            if self._type == 1 and self._state != 2:
+            if self._type == 1 and self._state in (0, 3):
                 return -errno.ENOTCONN
-            return _EAGAIN
+            return _EAGAIN  # connected, or still connecting
         except OSError as e:
             if e.errno == errno.ECONNRESET:
                 self._reset = True

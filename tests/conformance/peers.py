@@ -203,7 +203,12 @@ def resetter(data=b""):
 
 
 def holder(conn, peer):
-    """Read nothing until ``peer.release``; then drain to end of stream; returns the byte count."""
+    """Keep the connection open, reading nothing, until ``peer.release`` (the peer's close)."""
+    peer.release.wait(JOIN)
+
+
+def late_reader(conn, peer):
+    """Read nothing until ``peer.release``; then read to end of stream; returns the byte count."""
     peer.release.wait(JOIN)
     return len(recv_all(conn))
 
