@@ -13,8 +13,6 @@ import threading
 import time
 import tracemalloc
 
-import pytest
-
 from .conftest import open_fds, scaled
 
 TIMEOUT = 10.0  # every peer socket wait
