@@ -224,3 +224,81 @@ def managed_pool(pool):
         acm.connection_manager_close_all(pool)
     except RuntimeError:  # "SocketPool not managed": the test never used a manager
         pass
+
+
+def run_env(**settings):
+    """Environment for ``socketpool run`` in a subprocess: the project importable, settings set."""
+    path = [ROOT, os.path.join(ROOT, "tools")]
+    if os.environ.get("PYTHONPATH"):
+        path.append(os.environ["PYTHONPATH"])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+    env.update({k: str(v) for k, v in settings.items()})
+    return env
+
+
+def run_argv(path, *extra):
+    return [sys.executable, "-m", "socketpool_tools", "run", path] + list(extra)
+
+
+def run_code_py(path, timeout=60, **settings):
+    """Run a code.py under ``socketpool run`` to its end; the CompletedProcess (text output)."""
+    return subprocess.run(
+        run_argv(path), env=run_env(**settings), capture_output=True, text=True, timeout=timeout
+    )
+
+
+class RunProcess:
+    """A long-running ``socketpool run`` (a server code.py), its output read by a thread."""
+
+    def __init__(self, path, *extra, **settings):
+        import queue
+        import threading
+
+        self.lines = []
+        self._queue = queue.Queue()
+        self.proc = subprocess.Popen(
+            run_argv(path, *extra),
+            env=run_env(**settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, text, timeout=15.0):
+        """Until a line containing ``text`` is printed (bounded); without probing the port."""
+        import queue
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = self._queue.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if text in line:
+                return line
+        raise RuntimeError("%r not printed; output so far:\n%s" % (text, "".join(self.lines)))
+
+    def interrupt(self, timeout=10.0):
+        """Ctrl-C (SIGINT), as on a board; returns the whole output."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            stop(self.proc)
+        self._reader.join(timeout)
+        return "".join(self.lines)
+
+    def stop(self):
+        stop(self.proc)
+        self._reader.join(5)
