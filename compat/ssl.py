@@ -1,0 +1,200 @@
+"""CircuitPython's ``ssl`` for pool sockets on MicroPython, over the firmware's ``tls`` (mbedTLS).
+
+As on CircuitPython, ``wrap_socket`` only remembers the socket: the handshake happens in
+``connect()``. Waits and timeouts stay the pool socket's own: mbedTLS reads and writes through the
+pool socket, so a timeout is still ``OSError(ETIMEDOUT)``. MicroPython has no CA store:
+``create_default_context()`` verifies certificates, so load a CA with
+``load_verify_locations(cadata=...)`` (PEM str or DER bytes; of a PEM bundle the first
+certificate) or set ``verify_mode = CERT_NONE``.
+"""
+
+import binascii
+import io
+import tls
+
+CERT_NONE = tls.CERT_NONE
+CERT_OPTIONAL = tls.CERT_OPTIONAL
+CERT_REQUIRED = tls.CERT_REQUIRED
+PROTOCOL_TLS_CLIENT = tls.PROTOCOL_TLS_CLIENT
+PROTOCOL_TLS_SERVER = tls.PROTOCOL_TLS_SERVER
+
+
+def _pem_or_der(data):
+    """DER bytes: mbedTLS in some firmware (the unix port's) parses no PEM. A PEM bundle gives its
+    first block."""
+    if isinstance(data, str):
+        data = data.encode()
+    if data[:5] != b"-----":
+        return data
+    body = []
+    for line in bytes(data).split(b"\n"):
+        line = line.strip()
+        if line.startswith(b"-----END"):
+            break
+        if line and not line.startswith(b"-----"):
+            body.append(line)
+    return binascii.a2b_base64(b"".join(body))
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class SSLContext:
+    """A TLS context; ``wrap_socket`` takes a pool socket and returns an ``SSLSocket``."""
+
+    def __init__(self, protocol=PROTOCOL_TLS_CLIENT):
+        self._protocol = protocol
+        self.check_hostname = protocol == PROTOCOL_TLS_CLIENT
+        self.verify_mode = CERT_REQUIRED if protocol == PROTOCOL_TLS_CLIENT else CERT_NONE
+        self._cadata = None
+        self._chain = None
+
+    def load_verify_locations(self, cafile=None, capath=None, cadata=None):
+        if cafile is not None:
+            cadata = _read(cafile)
+        if cadata is None:
+            raise ValueError("cafile or cadata needed")
+        self._cadata = _pem_or_der(cadata)
+
+    def load_cert_chain(self, certfile, keyfile=None):
+        cert = certfile if isinstance(certfile, (bytes, bytearray)) else _read(certfile)
+        key = keyfile if isinstance(keyfile, (bytes, bytearray)) else _read(keyfile or certfile)
+        self._chain = (_pem_or_der(cert), _pem_or_der(key))
+
+    def set_default_verify_paths(self):
+        pass  # no CA store on MicroPython: load_verify_locations is the way
+
+    def _native(self, server_side):
+        ctx = tls.SSLContext(PROTOCOL_TLS_SERVER if server_side else PROTOCOL_TLS_CLIENT)
+        ctx.verify_mode = CERT_NONE if server_side else self.verify_mode
+        if self._cadata is not None:
+            ctx.load_verify_locations(self._cadata)
+        if self._chain is not None:
+            ctx.load_cert_chain(self._chain[0], self._chain[1])
+        return ctx
+
+    def wrap_socket(self, sock, server_side=False, server_hostname=None):
+        """Remember ``sock``; the handshake happens in ``connect()`` (or ``accept()``)."""
+        return SSLSocket(self, sock, server_side, server_hostname)
+
+
+def create_default_context():
+    """A client context that verifies certificates and host names."""
+    return SSLContext(PROTOCOL_TLS_CLIENT)
+
+
+class _Transport(io.IOBase):
+    """The pool socket as the stream mbedTLS reads and writes; waits are the pool socket's."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def readinto(self, buf):
+        return self._sock.recv_into(buf)
+
+    def write(self, buf):
+        return self._sock.send(buf)
+
+    def ioctl(self, req, arg):
+        return self._sock.ioctl(req, arg)
+
+
+class SSLSocket:
+    """A pool socket with TLS on top: ``connect``, ``send``, ``recv_into``, ``close`` ..."""
+
+    def __init__(self, context, sock, server_side, server_hostname):
+        self._context = context
+        self._sock = sock
+        self._server_side = server_side
+        self._hostname = server_hostname
+        self._tls = None
+
+    def _handshake(self, server_side, hostname):
+        ctx = self._context._native(server_side)
+        if self._context.check_hostname and not server_side and hostname is None:
+            raise ValueError("check_hostname needs server_hostname")
+        self._tls = ctx.wrap_socket(
+            _Transport(self._sock), server_side=server_side, server_hostname=hostname
+        )
+
+    def connect(self, address):
+        self._sock.connect(address)
+        try:
+            self._handshake(False, self._hostname or address[0])
+        except BaseException:
+            self._sock.close()
+            raise
+
+    def accept(self):
+        sock, addr = self._sock.accept()
+        child = SSLSocket(self._context, sock, True, None)
+        try:
+            child._handshake(True, None)
+        except BaseException:
+            sock.close()
+            raise
+        return child, addr
+
+    def _live(self):
+        if self._tls is None:
+            self._sock._live()  # EBADF when closed
+            raise OSError(_errno_enotconn())
+        return self._tls
+
+    def send(self, data):
+        return self._live().write(data)
+
+    def sendall(self, data):
+        view = memoryview(data)
+        sent = 0
+        while sent < len(view):
+            sent += self._live().write(view[sent:])
+
+    def recv_into(self, buffer, nbytes=0):
+        # the tls object's recv returns what one record holds; its recv_into would wait to fill
+        # the whole buffer, which a socket's recv_into must not do
+        n = nbytes if nbytes > 0 else len(buffer)
+        data = self._live().recv(n)
+        got = len(data)
+        buffer[0:got] = data
+        return got
+
+    def recv(self, bufsize):
+        return self._live().recv(bufsize)
+
+    def settimeout(self, value):
+        self._sock.settimeout(value)
+
+    def setblocking(self, flag):
+        self._sock.setblocking(flag)
+
+    def setsockopt(self, *args):
+        self._sock.setsockopt(*args)
+
+    @property
+    def type(self):
+        return self._sock.type
+
+    def close(self):
+        t = self._tls
+        self._tls = None
+        if t is not None:
+            try:
+                t.close()
+            except OSError:
+                pass
+        self._sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _errno_enotconn():
+    import errno
+
+    return errno.ENOTCONN

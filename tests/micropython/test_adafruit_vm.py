@@ -1,0 +1,278 @@
+"""Unmodified adafruit_requests and adafruit_minimqtt from PyPI, running ON the MicroPython VM
+through socketpool, against real servers on loopback (CPython's HTTP server, Debian's mosquitto).
+
+The libraries' .py files are copied from the installed PyPI packages onto the VM's path at test
+time; none of their code is kept in this repository."""
+
+import importlib.util
+import os
+import shutil
+import socket
+import uuid
+import zlib
+
+import pytest
+
+from conftest import free_port
+
+# The real servers of the client-library suite (issue 3), loaded under a name of their own.
+_spec = importlib.util.spec_from_file_location(
+    "clients_servers",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "clients", "conftest.py"),
+)
+_servers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_servers)
+_app_spec = importlib.util.spec_from_file_location(
+    "clients_http_app", os.path.join(os.path.dirname(_spec.origin), "servers", "http_app.py")
+)
+_app = importlib.util.module_from_spec(_app_spec)
+_app_spec.loader.exec_module(_app)
+certs = _servers.certs
+http_server = _servers.http_server
+mosquitto = _servers.mosquitto
+
+LIBS = ("adafruit_requests", "adafruit_connection_manager", "adafruit_ticks", "adafruit_minimqtt")
+
+
+def _copy_libs(dest):
+    """The Adafruit libraries' .py files, as installed from PyPI, onto the VM's path."""
+    for name in LIBS:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            pytest.skip("%s is not installed (pip install -e .[test])" % name)
+        if spec.submodule_search_locations:
+            src = list(spec.submodule_search_locations)[0]
+            shutil.copytree(src, os.path.join(dest, name), ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(spec.origin, dest)
+
+
+@pytest.fixture
+def libvm(vm, tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    _copy_libs(str(lib))
+    vm.extra_path = [str(lib)]
+    return vm
+
+
+SESSION = """
+import adafruit_connection_manager, adafruit_requests
+pool = adafruit_connection_manager.get_radio_socketpool(wifi.radio)
+ssl_context = adafruit_connection_manager.get_radio_ssl_context(wifi.radio)
+requests = adafruit_requests.Session(pool, ssl_context)
+"""
+
+
+def test_requests_get_and_post_on_micropython(libvm, http_server):
+    r = libvm.run(
+        SESSION
+        + """
+import sys
+with requests.get(ARGS["url"] + "/get") as resp:
+    get = [resp.status_code, resp.text]
+with requests.post(ARGS["url"] + "/post", json={"temp": 21.5}) as resp:
+    post = [resp.status_code, resp.json()]
+with requests.get(ARGS["url"] + "/nowhere") as resp:
+    missing = resp.status_code
+result([sys.implementation.name, type(pool).__name__, get, post, missing])
+""",
+        {"url": http_server.url},
+    )
+    assert r[0] == "micropython" and r[1] == "SocketPool"
+    assert r[2] == [200, "hello from the test server"]
+    assert r[3][0] == 200
+    assert r[3][1]["type"] == "application/json"
+    assert r[3][1]["received"].replace(" ", "") == '{"temp":21.5}'
+    assert r[4] == 404
+
+
+def test_requests_streams_one_mib_byte_exact_on_micropython(libvm, http_server):
+    mib = 1024 * 1024
+    r = libvm.run(
+        SESSION
+        + """
+import binascii
+total = 0
+crc = 0
+with requests.get(ARGS["url"] + "/stream", stream=True) as resp:
+    length = int(resp.headers["content-length"])
+    for chunk in resp.iter_content(chunk_size=4096):
+        total += len(chunk)
+        crc = binascii.crc32(chunk, crc)
+result([length, total, crc])
+""",
+        {"url": http_server.url},
+        timeout=120,
+    )
+    expected = _app.pattern(mib)
+    assert r == [mib, mib, zlib.crc32(expected)]
+
+
+def test_requests_read_timeout_on_micropython(libvm, http_server):
+    r = libvm.run(
+        SESSION
+        + """
+import socketpool
+seen = []  # what the pool sockets raised under the library (observed, the library is unchanged)
+_recv_into = socketpool.Socket.recv_into
+def recv_into(self, *args):
+    try:
+        return _recv_into(self, *args)
+    except OSError as e:
+        seen.append([type(e).__name__, e.errno == errno.ETIMEDOUT, isinstance(e, TimeoutError)])
+        raise
+socketpool.Socket.recv_into = recv_into
+try:
+    requests.get(ARGS["url"] + "/slow", timeout=0.5)
+    out = None
+except Exception as e:  # adafruit_requests retries once, then raises OutOfRetries
+    out = type(e).__name__
+result([out, seen])
+""",
+        {"url": http_server.url},
+    )
+    assert r[0] == "OutOfRetries"  # as on CPython (tests/clients/test_requests.py)
+    assert r[1] == [["TimeoutError", True, True]] * 2
+
+
+def test_requests_connection_refused_on_micropython(libvm):
+    r = libvm.run(
+        SESSION
+        + """
+try:
+    requests.get("http://127.0.0.1:%d/get" % ARGS["port"], timeout=2)
+    out = None
+except OSError as e:
+    out = [type(e).__name__, e.errno, errno.ECONNREFUSED]
+result(out)
+""",
+        {"port": free_port()},
+    )
+    assert r is not None and r[1] == r[2]
+
+
+MQTT = """
+import adafruit_connection_manager
+import adafruit_minimqtt.adafruit_minimqtt as MQTT
+pool = adafruit_connection_manager.get_radio_socketpool(wifi.radio)
+received = []
+def on_message(client, topic, message):
+    received.append([topic, message])
+def make(cid):
+    c = MQTT.MQTT(broker="127.0.0.1", port=ARGS["port"], socket_pool=pool, client_id=cid,
+                  socket_timeout=1, recv_timeout=3, connect_retries=3)
+    c.on_message = on_message
+    return c
+def loop_until(c, pred, rounds=20):
+    for i in range(rounds):
+        if pred():
+            break
+        c.loop(timeout=1)
+    return pred()
+"""
+
+
+def test_minimqtt_publish_subscribe_qos0_and_qos1_on_micropython(libvm, mosquitto):
+    r = libvm.run(
+        MQTT
+        + """
+c = make(ARGS["cid"])
+c.connect()
+c.subscribe(ARGS["topic"] + "/0", qos=0)
+c.subscribe(ARGS["topic"] + "/1", qos=1)
+c.publish(ARGS["topic"] + "/0", "zero", qos=0)
+c.publish(ARGS["topic"] + "/1", "one", qos=1)
+ok = loop_until(c, lambda: len(received) >= 2)
+connected = c.is_connected()
+c.disconnect()
+result([ok, sorted(received), connected, c.is_connected()])
+""",
+        {"port": mosquitto.port, "cid": "mp-" + uuid.uuid4().hex[:10], "topic": "sp/" + uuid.uuid4().hex[:8]},
+    )
+    assert r[0] is True
+    topic = r[1][0][0].rsplit("/", 1)[0]
+    assert r[1] == [[topic + "/0", "zero"], [topic + "/1", "one"]]
+    assert r[2:] == [True, False]
+
+
+def test_minimqtt_idle_loop_keeps_connection_and_receives_from_host(libvm, mosquitto):
+    topic = "sp/" + uuid.uuid4().hex[:8]
+    proc = libvm.start(
+        MQTT
+        + """
+c = make(ARGS["cid"])
+c.connect()
+c.subscribe(ARGS["topic"], qos=1)
+print("SUBSCRIBED")
+idle = []
+for i in range(3):  # idle loops: nothing arrives, nothing breaks
+    idle.append(c.loop(timeout=1))
+print("IDLE DONE")
+ok = loop_until(c, lambda: len(received) >= 1, rounds=15)
+alive = c.is_connected()
+c.disconnect()
+result([[x for x in idle if x], ok, received, alive])
+""",
+        {"port": mosquitto.port, "cid": "mp-" + uuid.uuid4().hex[:10], "topic": topic},
+    )
+    assert proc.stdout.readline().strip() == "SUBSCRIBED"
+    assert proc.stdout.readline().strip() == "IDLE DONE"
+    _publish_from_host(mosquitto.port, topic, b"from the host")
+    r = libvm.finish(proc, timeout=60)
+    assert r[0] == []  # idle loops returned no packets
+    assert r[1] is True
+    assert r[2] == [[topic, "from the host"]]
+    assert r[3] is True
+
+
+def _publish_from_host(port, topic, payload):
+    """A QoS 0 PUBLISH from a minimal MQTT 3.1.1 client on CPython (bounded by timeouts)."""
+
+    def packet(kind, body):
+        n, length = len(body), b""
+        while True:
+            b, n = n % 128, n // 128
+            length += bytes([b | (0x80 if n else 0)])
+            if not n:
+                return bytes([kind]) + length + body
+
+    def s(text):
+        return len(text).to_bytes(2, "big") + text
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.sendall(packet(0x10, s(b"MQTT") + b"\x04\x02\x00\x3c" + s(b"host-" + uuid.uuid4().hex[:8].encode())))
+        assert c.recv(4)[:2] == b"\x20\x02"  # CONNACK
+        c.sendall(packet(0x30, s(topic.encode()) + payload))
+        c.sendall(b"\xe0\x00")  # DISCONNECT
+
+
+https_server = _servers.https_server
+
+
+def test_requests_https_get_through_compat_ssl_on_micropython(libvm, https_server, certs):
+    r = libvm.run(
+        """
+import ssl, adafruit_connection_manager, adafruit_requests
+pool = adafruit_connection_manager.get_radio_socketpool(wifi.radio)
+ctx = adafruit_connection_manager.get_radio_ssl_context(wifi.radio)
+ctx.load_verify_locations(cadata=ARGS["ca"])
+requests = adafruit_requests.Session(pool, ctx)
+with requests.get(ARGS["url"] + "/get") as resp:
+    ok = [resp.status_code, resp.text]
+with requests.post(ARGS["url"] + "/post", data="over tls") as resp:
+    post = resp.json()["received"]
+# a context that trusts another CA refuses the server
+bad = ssl.create_default_context()
+bad.load_verify_locations(cadata=ARGS["other_ca"])
+s = bad.wrap_socket(pool.socket(), server_hostname="localhost")
+s.settimeout(5)
+refused = err(s.connect, ("127.0.0.1", ARGS["port"]))
+s.close()
+result([type(ctx).__module__ if hasattr(type(ctx), "__module__") else "ssl", ok, post, refused is not None])
+""",
+        {"url": https_server.url, "ca": certs.ca_pem, "other_ca": certs.other_ca_pem, "port": https_server.port},
+    )
+    assert r[1] == [200, "hello from the test server"]
+    assert r[2] == "over tls"
+    assert r[3] is True
