@@ -1,0 +1,176 @@
+"""``socketpool run``: settings.toml, the traceback, and what code.py sees."""
+
+import textwrap
+
+import pytest
+
+from conftest import run_code_py
+from socketpool_tools import cmd_run
+
+
+def write(tmp_path, code, settings=None):
+    (tmp_path / "code.py").write_text(textwrap.dedent(code))
+    if settings is not None:
+        (tmp_path / "settings.toml").write_text(textwrap.dedent(settings))
+    return str(tmp_path)
+
+
+def test_settings_toml_subset_is_read_like_circuitpython(tmp_path):
+    p = tmp_path / "settings.toml"
+    p.write_text(
+        textwrap.dedent(
+            r'''
+            # a comment
+            CIRCUITPY_WIFI_SSID = "my net"   # trailing comment
+            ESCAPES = "tab\there \"quoted\" \u00e9"
+            PORT = 1883
+            NEGATIVE = -5
+            HEX = 0x1F
+            OCTAL = 011
+            [section]
+            IGNORED = "after a table header"
+            '''
+        )
+    )
+    assert cmd_run.read_settings(str(p)) == {
+        "CIRCUITPY_WIFI_SSID": "my net",
+        "ESCAPES": 'tab\there "quoted" \u00e9',
+        "PORT": 1883,
+        "NEGATIVE": -5,
+        "HEX": 31,
+        "OCTAL": 9,  # strtol base 0, as CircuitPython
+    }
+
+
+@pytest.mark.parametrize("line", ["X = 1.5", "X = true", "X = 'single'", 'X = """triple"""', "no equals"])
+def test_settings_outside_the_subset_are_reported(tmp_path, line):
+    p = tmp_path / "settings.toml"
+    p.write_text(line + "\n")
+    with pytest.raises(cmd_run.SettingsError):
+        cmd_run.read_settings(str(p))
+
+
+def test_getenv_reads_settings_and_the_environment_overrides(tmp_path):
+    d = write(
+        tmp_path,
+        """
+        import os
+        print(repr(os.getenv("NAME")), repr(os.getenv("PORT")), repr(os.getenv("OVERRIDE")))
+        print(repr(os.getenv("ABSENT")), repr(os.getenv("ABSENT", "dflt")))
+        """,
+        'NAME = "board"\nPORT = 80\nOVERRIDE = "from file"\n',
+    )
+    result = run_code_py(d, OVERRIDE="1234")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "'board' 80 1234\nNone 'dflt'\n" in result.stdout
+
+
+def test_raising_code_prints_a_circuitpython_traceback(tmp_path):
+    d = write(
+        tmp_path,
+        """
+        print("before")
+
+        def fail():
+            raise ValueError("bad value")
+
+        fail()
+        """,
+    )
+    result = run_code_py(d)
+    assert result.returncode == 1
+    assert result.stdout == (
+        "code.py output:\n"
+        "before\n"
+        "Traceback (most recent call last):\n"
+        '  File "code.py", line 7, in <module>\n'
+        '  File "code.py", line 5, in fail\n'
+        "ValueError: bad value\n"
+        "\n"
+        "Code done running.\n"
+    )
+
+
+def test_oserror_prints_as_on_a_board(tmp_path):
+    d = write(
+        tmp_path,
+        """
+        import socketpool, wifi
+        pool = socketpool.SocketPool(wifi.radio)
+        s = pool.socket()
+        s.settimeout(1)
+        s.connect(("127.0.0.1", 1))
+        """,
+    )
+    result = run_code_py(d)
+    assert result.returncode == 1
+    assert "OSError: [Errno 111] ECONNREFUSED\n" in result.stdout
+
+
+def test_missing_setting_is_named_when_code_fails(tmp_path):
+    d = write(
+        tmp_path,
+        """
+        import os, wifi
+        wifi.radio.connect(os.getenv("CIRCUITPY_WIFI_SSID"), os.getenv("CIRCUITPY_WIFI_PASSWORD"))
+        """,
+        'OTHER = "x"\n',
+    )
+    result = run_code_py(d)
+    assert result.returncode == 1
+    assert "Note: os.getenv() found no CIRCUITPY_WIFI_SSID, CIRCUITPY_WIFI_PASSWORD in" in result.stdout
+    assert "settings.toml" in result.stdout
+
+
+def test_bad_settings_file_gives_a_clear_message(tmp_path):
+    d = write(tmp_path, "print('never')\n", "PORT = 1.5\n")
+    result = run_code_py(d)
+    assert result.returncode == 1
+    assert "settings.toml: line 1: only quoted strings and integers are supported" in result.stdout
+    assert "never" not in result.stdout
+
+
+def test_ssl_inside_run_is_circuitpythons_and_lib_folder_is_importable(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "helper.py").write_text("VALUE = 7\n")
+    d = write(
+        tmp_path,
+        """
+        import ssl, socketpool, wifi, helper
+        ctx = ssl.create_default_context()
+        print(type(ctx).__module__, type(wifi.radio).__name__, helper.VALUE)
+        print(socketpool.SocketPool(wifi.radio) is socketpool.SocketPool(wifi.radio))
+        """,
+    )
+    result = run_code_py(d)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "socketpool_host.tls Radio 7\nTrue\n" in result.stdout
+
+
+def test_run_restores_ssl_and_getenv_afterwards(tmp_path):
+    import os
+    import ssl
+    import sys
+
+    d = write(tmp_path, "import ssl\nimport os\nRESULT = (ssl.__name__, os.getenv('K'))\n", 'K = "v"\n')
+    status = cmd_run.run_code(cmd_run.find_code(d), out=open(os.devnull, "w"))
+    assert status == 0
+    assert sys.modules["ssl"] is ssl
+    assert os.getenv.__module__ == "os"
+
+
+def test_slots_option_sets_the_host_engine_slot_count(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import run_env
+
+    d = write(tmp_path, "import socketpool, wifi\nprint('slots', socketpool.SocketPool(wifi.radio)._max)\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "socketpool_tools", "run", "--slots", "20", d],
+        env=run_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "slots 20\n" in out.stdout, out.stdout + out.stderr

@@ -1,0 +1,224 @@
+"""socketpool_host.tls: CircuitPython's ssl over pool sockets, against CPython TLS peers."""
+
+import errno
+import socket
+import ssl
+import threading
+
+import pytest
+
+from conftest import free_port
+from socketpool_host import tls
+
+
+class TLSPeer:
+    """A CPython TLS server on loopback, one connection, in a thread (bounded by timeouts)."""
+
+    def __init__(self, certs, action, handshake=True):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(certs.certfile, certs.keyfile)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(10)
+        self.port = self.listener.getsockname()[1]
+        self.action, self.handshake = action, handshake
+        self.error = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.listener.accept()
+            conn.settimeout(10)
+            if self.handshake:
+                conn = self.ctx.wrap_socket(conn, server_side=True)
+            self.action(conn)
+            conn.close()
+        except Exception as e:  # reported by join()
+            self.error = e
+
+    def join(self):
+        self.thread.join(15)
+        self.listener.close()
+        return self.error
+
+
+def echo_once(conn):
+    conn.sendall(conn.recv(1000).upper())
+
+
+def tls_client(pool, ctx, port, timeout=5):
+    s = ctx.wrap_socket(pool.socket(pool.AF_INET, pool.SOCK_STREAM), server_hostname="localhost")
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def test_handshake_waits_for_connect_not_wrap_socket(pool, ssl_context, certs):
+    peer = TLSPeer(certs, echo_once)
+    raw = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
+    s = ssl_context.wrap_socket(raw, server_hostname="localhost")
+    with pytest.raises(OSError) as info:
+        s.recv_into(bytearray(4))  # not connected yet: no handshake has happened
+    assert info.value.errno == errno.ENOTCONN
+    with pytest.raises(BrokenPipeError):
+        s.send(b"x")
+    s.settimeout(5)
+    s.connect(("127.0.0.1", peer.port))
+    assert s.send(b"hello") == 5
+    buf = bytearray(10)
+    assert s.recv_into(buf) == 5 and buf[:5] == b"HELLO"
+    s.close()
+    assert peer.join() is None
+
+
+def test_recv_into_returns_0_after_peer_closes_every_time(pool, ssl_context, certs):
+    peer = TLSPeer(certs, lambda conn: conn.sendall(b"bye"))
+    s = tls_client(pool, ssl_context, peer.port)
+    buf = bytearray(10)
+    assert s.recv_into(buf) == 3
+    assert [s.recv_into(buf) for _ in range(3)] == [0, 0, 0]
+    s.close()
+    assert peer.join() is None
+
+
+def test_recv_into_times_out_with_etimedout(pool, ssl_context, certs):
+    done = threading.Event()
+    peer = TLSPeer(certs, lambda conn: done.wait(10))
+    s = tls_client(pool, ssl_context, peer.port, timeout=0.2)
+    with pytest.raises(OSError) as info:
+        s.recv_into(bytearray(10))
+    assert info.value.errno == errno.ETIMEDOUT and isinstance(info.value, TimeoutError)
+    done.set()
+    s.close()
+    peer.join()
+
+
+def test_nonblocking_recv_into_raises_eagain(pool, ssl_context, certs):
+    done = threading.Event()
+    peer = TLSPeer(certs, lambda conn: done.wait(10))
+    s = tls_client(pool, ssl_context, peer.port)
+    s.setblocking(False)
+    with pytest.raises(OSError) as info:
+        s.recv_into(bytearray(10))
+    assert info.value.errno == errno.EAGAIN
+    done.set()
+    s.close()
+    peer.join()
+
+
+def test_handshake_timeout_against_a_silent_peer_is_etimedout(pool, ssl_context, certs):
+    done = threading.Event()
+    peer = TLSPeer(certs, lambda conn: done.wait(10), handshake=False)  # accepts, never answers
+    s = ssl_context.wrap_socket(pool.socket(pool.AF_INET, pool.SOCK_STREAM), server_hostname="localhost")
+    s.settimeout(0.3)
+    with pytest.raises(OSError) as info:
+        s.connect(("127.0.0.1", peer.port))
+    assert info.value.errno == errno.ETIMEDOUT
+    done.set()
+    s.close()
+    peer.join()
+
+
+def test_calls_on_a_closed_tls_socket_raise_ebadf(pool, ssl_context, certs):
+    peer = TLSPeer(certs, echo_once)
+    s = tls_client(pool, ssl_context, peer.port)
+    s.close()
+    s.close()  # idempotent
+    for call in (lambda: s.recv_into(bytearray(1)), lambda: s.send(b"x"), lambda: s.connect(("127.0.0.1", 1))):
+        with pytest.raises(OSError) as info:
+            call()
+        assert info.value.errno == errno.EBADF
+    peer.join()
+
+
+def test_wrong_hostname_is_refused_when_check_hostname_is_on(pool, ssl_context, certs):
+    peer = TLSPeer(certs, echo_once)
+    s = ssl_context.wrap_socket(pool.socket(), server_hostname="not-the-server.example")
+    s.settimeout(5)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        s.connect(("127.0.0.1", peer.port))
+    s.close()
+    peer.join()
+
+
+def test_check_hostname_off_accepts_another_name_signed_by_the_ca(pool, ssl_context, certs):
+    peer = TLSPeer(certs, echo_once)
+    ssl_context.check_hostname = False
+    s = ssl_context.wrap_socket(pool.socket(), server_hostname="not-the-server.example")
+    s.settimeout(5)
+    s.connect(("127.0.0.1", peer.port))
+    s.send(b"ok")
+    buf = bytearray(2)
+    assert s.recv_into(buf) == 2 and buf == b"OK"
+    s.close()
+    assert peer.join() is None
+
+
+def test_empty_cadata_turns_verification_off(pool, certs):
+    peer = TLSPeer(certs, echo_once)
+    ctx = tls.create_default_context()
+    ctx.load_verify_locations(cadata="")  # as adafruit_httpserver does on CircuitPython
+    s = tls_client(pool, ctx, peer.port)
+    s.send(b"ab")
+    buf = bytearray(2)
+    assert s.recv_into(buf) == 2 and buf == b"AB"
+    s.close()
+    assert peer.join() is None
+
+
+def test_cafile_is_accepted_as_well_as_cadata(pool, certs):
+    peer = TLSPeer(certs, echo_once)
+    ctx = tls.create_default_context()
+    ctx.load_verify_locations(cafile=certs.cafile)
+    s = tls_client(pool, ctx, peer.port)
+    s.send(b"cd")
+    buf = bytearray(2)
+    assert s.recv_into(buf) == 2 and buf == b"CD"
+    s.close()
+    assert peer.join() is None
+
+
+def test_wrap_socket_checks_its_arguments(pool, ssl_context):
+    with pool.socket(pool.AF_INET, pool.SOCK_DGRAM) as udp:
+        with pytest.raises(RuntimeError):
+            ssl_context.wrap_socket(udp)
+    with pool.socket() as s:
+        with pytest.raises(ValueError):
+            ssl_context.wrap_socket(s, server_side=True, server_hostname="x")
+        with pytest.raises(TypeError):
+            ssl_context.wrap_socket(s, False, "x")  # keyword-only, as on CircuitPython
+    with pytest.raises(NotImplementedError):
+        ssl_context.load_verify_locations(capath="/etc/ssl/certs")
+
+
+def test_tls_server_accepts_and_handshakes_in_accept(pool, certs):
+    ctx = tls.create_default_context()
+    ctx.load_verify_locations(cadata="")  # no client certificate asked (see docs/clients.md)
+    ctx.load_cert_chain(certs.certfile, certs.keyfile)
+    listener = ctx.wrap_socket(pool.socket(), server_side=True)
+    listener.settimeout(5)
+    port = free_port()
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1)
+    result = {}
+
+    def client():
+        c = ssl.create_default_context(cadata=certs.ca_pem)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with c.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"over tls")
+                result["reply"] = s.recv(100)
+
+    t = threading.Thread(target=client, daemon=True)
+    t.start()
+    conn, addr = listener.accept()
+    assert addr[0] == "127.0.0.1"
+    buf = bytearray(100)
+    n = conn.recv_into(buf)
+    conn.send(bytes(buf[:n]).upper())
+    t.join(10)
+    conn.close()
+    listener.close()
+    assert result["reply"] == b"OVER TLS"
