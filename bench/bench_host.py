@@ -76,6 +76,8 @@ def serve_forever(listener, stop=None):
     while stop is None or not stop.is_set():
         try:
             conn, _addr = listener.accept()
+        except socket.timeout:
+            continue  # a thread peer's listener wakes up to look at ``stop``
         except OSError:
             if stop is not None and stop.is_set():
                 return
@@ -209,11 +211,11 @@ def load_pool(engine):
 
     if socketpool._engine.NAME != engine:
         raise RuntimeError("socketpool was imported with engine %r" % socketpool._engine.NAME)
-    return socketpool.SocketPool(wifi.radio)
+    return socketpool.SocketPool(wifi.radio), socketpool._engine
 
 
 def make_variants(engine):
-    pool = load_pool(engine)
+    pool, sp_engine = load_pool(engine)
 
     def sp_connect(port):
         s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
@@ -230,33 +232,22 @@ def make_variants(engine):
         peer = ProcessPeer()
         raw_peer = peer
     else:
+        stack = sp_engine.peer_socket_module  # blocking sockets inside the same lwIP
 
-        def sp_listener():
-            ls = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
-            ls.setsockopt(pool.SOL_SOCKET, pool.SO_REUSEADDR, 1)
-            port = _free_port()
-            ls.bind(("127.0.0.1", port))
-            ls.listen(4)
-            return ls, port
+        def listener_on(module):
+            def make():
+                ls = module.socket()
+                ls.bind(("127.0.0.1", 0))
+                ls.listen(4)
+                ls.settimeout(0.5)
+                return ls, ls.getsockname()[1]
 
-        def raw_listener():
-            ls = socket.socket()
-            ls.bind(("127.0.0.1", 0))
-            ls.listen(4)
-            return ls, ls.getsockname()[1]
+            return make
 
+        sp_listener, raw_listener = listener_on(stack), listener_on(socket)
         peer = ThreadPeer(sp_listener)
         raw_peer = ThreadPeer(raw_listener)
     return [Variant("raw", raw_connect, raw_peer), Variant("socketpool", sp_connect, peer)], {peer, raw_peer}
-
-
-def _free_port():
-    # a pool socket cannot report its own port (no getsockname in the contract): pick one
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run(args):
@@ -265,6 +256,8 @@ def run(args):
     bufsize = 64 * KIB
     rows = []
     sweep = []
+    # the targets are for the host engine; a host-lwIP ratio also holds lwIP itself
+    tput, rtt = (">= 0.9", "<= 1.3") if args.engine == "host" else (None, None)
     try:
         # warm-up: page in, let the peer settle
         for v in variants:
@@ -272,14 +265,15 @@ def run(args):
             round_trip(v, 64, 200)
         r = interleaved(variants, bulk_recv, args.trials, total, bufsize)
         rows.append(benchlib.row("bulk recv_into %d MiB, 64 KiB buffer" % args.total_mib, "MiB/s",
-                                 r["raw"], r["socketpool"], ">= 0.9"))
+                                 r["raw"], r["socketpool"], tput))
         r = interleaved(variants, bulk_send, args.trials, total, bufsize)
         rows.append(benchlib.row("bulk sendall %d MiB, 64 KiB buffer" % args.total_mib, "MiB/s",
-                                 r["raw"], r["socketpool"], ">= 0.9"))
+                                 r["raw"], r["socketpool"], tput))
         for size in (1, 64):
-            r = interleaved(variants, round_trip, args.trials, size, args.iterations)
-            rows.append(benchlib.row("round trip %d B x %d" % (size, args.iterations), "us",
-                                     r["raw"], r["socketpool"], "<= 1.3"))
+            # many short trials: a median of those shrugs off a busy neighbour on a shared machine
+            r = interleaved(variants, round_trip, args.rtt_trials, size, args.iterations)
+            rows.append(benchlib.row("round trip %d B, %d x %d" % (size, args.rtt_trials, args.iterations), "us",
+                                     r["raw"], r["socketpool"], rtt))
         if args.sweep:
             for bs in (1 * KIB, 4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB):
                 sweep_total = max(bs * 256, args.sweep_mib * MIB)
@@ -299,7 +293,8 @@ def main(argv=None):
     ap.add_argument("--engine", default="host", help="host, lwip-esp32 or lwip-rp2 (default host)")
     ap.add_argument("--total-mib", type=int, default=256, help="bytes per bulk transfer, MiB (>= 256)")
     ap.add_argument("--trials", type=int, default=7, help="interleaved trials per variant (median)")
-    ap.add_argument("--iterations", type=int, default=20000, help="round trips per trial")
+    ap.add_argument("--iterations", type=int, default=2000, help="round trips per trial")
+    ap.add_argument("--rtt-trials", type=int, default=21, help="interleaved round-trip trials (median)")
     ap.add_argument("--sweep", action="store_true", help="also measure throughput against buffer size")
     ap.add_argument("--sweep-mib", type=int, default=64, help="bytes per sweep point, MiB")
     ap.add_argument("--json", help="write the results here (bench/benchlib.py format)")
@@ -315,7 +310,7 @@ def main(argv=None):
     for p in sweep:
         print("sweep %-10s %-10s %7d B  %9.1f MiB/s" % (p["engine"], p["variant"], p["bufsize"], p["MBps"]))
     benchlib.write_json(args.json, "host", args.engine, rows, sweep)
-    return 0 if all(r["ok"] for r in rows) else 1
+    return 0 if all(r["ok"] is not False for r in rows) else 1
 
 
 if __name__ == "__main__":
