@@ -40,8 +40,11 @@ def meets(ratio, target):
     return ratio >= x if op == ">=" else ratio <= x
 
 
-def row(metric, unit, baseline, value, target, baseline_name="raw CPython socket"):
+def row(metric, unit, baseline, value, target, baseline_name="raw CPython socket", ok=None):
+    """One result; ``ok`` given means an absolute target (such as "0 B") the caller judged."""
     ratio = value / baseline if baseline else float("nan")
+    if ok is None and target:
+        ok = meets(ratio, target)
     return {
         "metric": metric,
         "unit": unit,
@@ -49,7 +52,7 @@ def row(metric, unit, baseline, value, target, baseline_name="raw CPython socket
         "value": value,
         "ratio": ratio,
         "target": target,
-        "ok": meets(ratio, target) if target else None,
+        "ok": ok,
         "baseline_name": baseline_name,
     }
 
