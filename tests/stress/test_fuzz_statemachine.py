@@ -332,6 +332,7 @@ def build_machine(target, pool, peers):
     return PoolMachine
 
 
+@pytest.mark.timeout(900)  # the heavy variant; the default run takes seconds
 def test_random_call_sequences_raise_only_contract_errors_and_return_every_slot(target, pool):
     peers = Peers(target.peer_host)
     try:
@@ -339,7 +340,7 @@ def test_random_call_sequences_raise_only_contract_errors_and_return_every_slot(
         run_state_machine_as_test(
             machine,
             settings=settings(
-                max_examples=scaled(60, 1000),
+                max_examples=scaled(60, 300),
                 stateful_step_count=scaled(30, 60),
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
