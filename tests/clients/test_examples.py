@@ -9,9 +9,8 @@ import time
 import urllib.request
 import uuid
 
-import pytest
 
-from conftest import ROOT, RunProcess, free_port, run_code_py
+from client_support import ROOT, RunProcess, free_port, run_code_py
 
 EXAMPLES = os.path.join(ROOT, "examples")
 WIFI = {"CIRCUITPY_WIFI_SSID": "test network", "CIRCUITPY_WIFI_PASSWORD": "test password"}

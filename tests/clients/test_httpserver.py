@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import HERE, RunProcess, free_port
+from client_support import HERE, RunProcess, free_port
 from servers.http_app import MIB, pattern
 
 APP = os.path.join(HERE, "apps", "httpserver")

@@ -102,7 +102,7 @@ def test_idle_loop_returns_without_error_and_stays_connected(managed_pool, broke
 
 
 def test_reconnect_after_broker_restart(managed_pool, tmp_path, certs):
-    from conftest import Mosquitto
+    from client_support import Mosquitto
 
     broker = Mosquitto(str(tmp_path), certs)
     broker.start()

@@ -7,7 +7,7 @@ import pytest
 
 adafruit_ntp = pytest.importorskip("adafruit_ntp")
 
-from conftest import free_port  # noqa: E402
+from client_support import free_port  # noqa: E402
 
 
 def test_ntp_time_is_within_50_ms_of_the_host_clock(pool, chrony):

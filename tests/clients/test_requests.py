@@ -83,7 +83,7 @@ def test_read_timeout_ends_in_etimedout(session, server):
 
 
 def test_connection_refused_raises_econnrefused(session, server):
-    from conftest import free_port
+    from client_support import free_port
 
     url = "%s://127.0.0.1:%d/get" % (server.url.split(":")[0], free_port())
     with pytest.raises(OSError) as info:

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from conftest import run_code_py
+from client_support import run_code_py
 from socketpool_tools import cmd_run
 
 
@@ -163,7 +163,7 @@ def test_slots_option_sets_the_host_engine_slot_count(tmp_path):
     import subprocess
     import sys
 
-    from conftest import run_env
+    from client_support import run_env
 
     d = write(tmp_path, "import socketpool, wifi\nprint('slots', socketpool.SocketPool(wifi.radio)._max)\n")
     out = subprocess.run(

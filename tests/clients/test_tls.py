@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import free_port
+from client_support import free_port
 from socketpool_host import tls
 
 

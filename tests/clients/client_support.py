@@ -1,0 +1,235 @@
+"""Helpers for the client-library tests: real servers started and stopped by pid on loopback
+free ports, and ``socketpool run`` in a subprocess. (A module of its own, not conftest.py, so
+that ``import client_support`` cannot find another directory's conftest.)
+
+HTTP(S): tests/clients/servers/http_app.py (CPython's ThreadingHTTPServer). MQTT: Debian's
+mosquitto with a temporary config (plain and TLS listeners). NTP: Debian's chronyd in the
+foreground with ``local stratum 1`` on a free port and no control of the system clock (-x).
+TLS certificates come from a throwaway CA made by ``trustme``.
+"""
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout=10.0):
+    """Until something accepts TCP connections on 127.0.0.1:port (bounded)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError("server exited early with status %s: %s" % (proc.returncode, err))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on port %d after %.0f s" % (port, timeout))
+
+
+def stop(proc, timeout=5.0):
+    """Stop a server we started, by its pid."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout)
+
+
+class Certs:
+    def __init__(self, tmpdir):
+        trustme = pytest.importorskip("trustme")
+        self.ca = trustme.CA()
+        cert = self.ca.issue_cert("localhost", "127.0.0.1")
+        self.ca_pem = self.ca.cert_pem.bytes().decode()
+        self.cafile = os.path.join(tmpdir, "ca.pem")
+        self.certfile = os.path.join(tmpdir, "server.pem")  # leaf + chain
+        self.keyfile = os.path.join(tmpdir, "server.key")
+        self.ca.cert_pem.write_to_path(self.cafile)
+        cert.private_key_pem.write_to_path(self.keyfile)
+        with open(self.certfile, "wb") as f:
+            for blob in cert.cert_chain_pems:
+                f.write(blob.bytes())
+        # a second, unrelated CA: its certificates must be refused
+        other = trustme.CA()
+        self.other_ca_pem = other.cert_pem.bytes().decode()
+        bad = other.issue_cert("localhost", "127.0.0.1")
+        self.other_certfile = os.path.join(tmpdir, "other.pem")
+        self.other_keyfile = os.path.join(tmpdir, "other.key")
+        bad.private_key_pem.write_to_path(self.other_keyfile)
+        with open(self.other_certfile, "wb") as f:
+            for blob in bad.cert_chain_pems:
+                f.write(blob.bytes())
+
+
+class Server:
+    """A server process on a loopback port; ``url`` is its base URL."""
+
+    def __init__(self, argv, port, scheme="http"):
+        self.argv = argv
+        self.port = port
+        self.url = "%s://127.0.0.1:%d" % (scheme, port)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_port(self.port, self.proc)
+
+    def stop(self):
+        if self.proc is not None:
+            stop(self.proc)
+
+
+def _http(certs=None):
+    port = free_port()
+    argv = [sys.executable, os.path.join(HERE, "servers", "http_app.py"), str(port)]
+    if certs:
+        argv += [certs.certfile, certs.keyfile]
+    srv = Server(argv, port, "https" if certs else "http")
+    srv.start()
+    return srv
+
+
+class Mosquitto(Server):
+    def __init__(self, tmpdir, certs):
+        self.tls_port = free_port()
+        port = free_port()
+        conf = os.path.join(tmpdir, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write(
+                # "user": as root, mosquitto would drop to user mosquitto, who cannot read our files
+                "user %s\nper_listener_settings false\nallow_anonymous true\npersistence false\n"
+                "log_dest stderr\nlog_type error\n"
+                "listener %d 127.0.0.1\n"
+                "listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
+                % (pwd.getpwuid(os.geteuid()).pw_name, port, self.tls_port, certs.cafile, certs.certfile, certs.keyfile)
+            )
+        super().__init__([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", conf], port, "mqtt")
+
+    def start(self):
+        super().start()
+        wait_for_port(self.tls_port, self.proc)
+
+
+def _need(program, paths):
+    for p in [shutil.which(program)] + paths:
+        if p and os.path.exists(p):
+            return p
+    pytest.skip("%s is not installed (scripts/setup.sh installs it)" % program)
+
+
+def _wait_for_ntp(port, proc, timeout=10.0):
+    """Until chronyd answers an NTP client request (bounded)."""
+    end = time.monotonic() + timeout
+    request = b"\x23" + b"\0" * 47
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.2)
+        while time.monotonic() < end:
+            if proc.poll() is not None:
+                raise RuntimeError("chronyd exited: %s" % proc.stderr.read().decode(errors="replace"))
+            s.sendto(request, ("127.0.0.1", port))
+            try:
+                data = s.recv(512)
+                if len(data) >= 48:
+                    return
+            except OSError:
+                pass
+    stop(proc)
+    raise RuntimeError("chronyd did not answer on port %d" % port)
+
+
+def run_env(**settings):
+    """Environment for ``socketpool run`` in a subprocess: the project importable, settings set."""
+    path = [ROOT, os.path.join(ROOT, "tools")]
+    if os.environ.get("PYTHONPATH"):
+        path.append(os.environ["PYTHONPATH"])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+    env.update({k: str(v) for k, v in settings.items()})
+    return env
+
+
+def run_argv(path, *extra):
+    return [sys.executable, "-m", "socketpool_tools", "run", path] + list(extra)
+
+
+def run_code_py(path, timeout=60, **settings):
+    """Run a code.py under ``socketpool run`` to its end; the CompletedProcess (text output)."""
+    return subprocess.run(
+        run_argv(path), env=run_env(**settings), capture_output=True, text=True, timeout=timeout
+    )
+
+
+class RunProcess:
+    """A long-running ``socketpool run`` (a server code.py), its output read by a thread."""
+
+    def __init__(self, path, *extra, **settings):
+        import queue
+        import threading
+
+        self.lines = []
+        self._queue = queue.Queue()
+        self.proc = subprocess.Popen(
+            run_argv(path, *extra),
+            env=run_env(**settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, text, timeout=15.0):
+        """Until a line containing ``text`` is printed (bounded); without probing the port."""
+        import queue
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = self._queue.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if text in line:
+                return line
+        raise RuntimeError("%r not printed; output so far:\n%s" % (text, "".join(self.lines)))
+
+    def interrupt(self, timeout=10.0):
+        """Ctrl-C (SIGINT), as on a board; returns the whole output."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            stop(self.proc)
+        self._reader.join(timeout)
+        return "".join(self.lines)
+
+    def stop(self):
+        stop(self.proc)
+        self._reader.join(5)
