@@ -1,8 +1,17 @@
-"""pytest plugin: ``--target`` picks where the conformance suite runs."""
+"""pytest plugin: ``--target`` picks where the conformance suite runs (docs/harness.md).
+
+In-process targets (host, host-lwip-*) give the tests a real pool; remote targets (micropython,
+a serial board, rfc2217:// or socket://, auto, rp2040js:<image>) give a proxy whose calls run on
+the target through the raw REPL, while the peers stay in this pytest process.
+"""
+
 
 import pytest
 
-from socketpool_tools.targets import make_target
+from socketpool_tools import redact
+from socketpool_tools.targets import TargetOptions, log_path, make_target, pick_for_worker, split_targets
+
+LOG_TAIL_LINES = 40
 
 
 def pytest_addoption(parser):
@@ -10,13 +19,73 @@ def pytest_addoption(parser):
     group.addoption(
         "--target",
         default="host",
-        help="where socketpool runs: host, host-lwip-esp32, host-lwip-rp2 (default host)",
+        help="where socketpool runs: host, host-lwip-esp32, host-lwip-rp2, micropython, auto, a "
+        "serial port, rfc2217://host:port, socket://host:port, rp2040js:<firmware.uf2> "
+        "(default host); a,b,... with pytest-xdist: worker i uses target i",
+    )
+    group.addoption("--case-timeout", type=float, default=None,
+                    help="seconds one case may take (remote calls are cut at this too)")
+    group.addoption("--call-timeout", type=float, default=30.0,
+                    help="seconds one call on a remote target may take (default 30)")
+    group.addoption("--target-log", default=None, metavar="DIR",
+                    help="write everything exchanged with each target to DIR/target-<name>.log")
+    group.addoption("--retries", type=int, default=0, metavar="N",
+                    help="rerun a failed case up to N times on remote targets (flaky links)")
+    group.addoption("--peer-host", default=None,
+                    help="address a Wi-Fi board reaches this computer at (default: detected)")
+    group.addoption("--settings", default="settings.toml",
+                    help="settings.toml with CIRCUITPY_WIFI_SSID/PASSWORD for a Wi-Fi board")
+    group.addoption("--no-deploy", action="store_true",
+                    help="do not copy socketpool onto a board first")
+    group.addoption("--bootrom", default=None, help="RP2040 bootrom image for rp2040js targets")
+
+
+def _workerid(config):
+    return getattr(config, "workerinput", {}).get("workerid")
+
+
+def pytest_configure(config):
+    redact.add_secrets_from_env()
+    try:
+        specs = split_targets(config.getoption("--target"))
+        spec = pick_for_worker(specs, _workerid(config))
+    except ValueError as e:
+        raise pytest.UsageError(str(e))
+    config._socketpool_spec = spec
+
+
+def pytest_report_header(config):
+    spec = config._socketpool_spec
+    return "socketpool target: %s (%s)" % (spec.name, "remote" if spec.remote else "in this process")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    limit = config.getoption("--case-timeout")
+    if limit:
+        for item in items:
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(limit))
+
+
+def target_options(config):
+    call = config.getoption("--call-timeout")
+    case = config.getoption("--case-timeout")
+    if case:
+        call = min(call, case)
+    return TargetOptions(
+        log_dir=config.getoption("--target-log"),
+        call_timeout=call,
+        peer_host=config.getoption("--peer-host"),
+        settings=config.getoption("--settings"),
+        deploy=not config.getoption("--no-deploy"),
+        bootrom=config.getoption("--bootrom"),
     )
 
 
 @pytest.fixture(scope="session")
 def target(request):
-    t = make_target(request.config.getoption("--target"))
+    t = make_target(request.config._socketpool_spec, target_options(request.config))
     yield t
     t.close()
 
@@ -30,3 +99,74 @@ def pool(target):
     target.gc_collect()
     after = target.slots_in_use()
     assert after == before, "test leaked %d socket slot(s)" % (after - before)
+
+
+# --- retries on remote targets ----------------------------------------------------------------
+
+def retries_for(config):
+    """How often a failed case is rerun: --retries on remote targets, never in-process (a local
+    failure is a real one, not a flaky link)."""
+    n = config.getoption("--retries") or 0
+    return n if config._socketpool_spec.remote and n > 0 else 0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    retries = retries_for(item.config)
+    if not retries:
+        return None
+    from _pytest.runner import runtestprotocol
+
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for attempt in range(retries + 1):
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        failed = [r for r in reports if r.failed]
+        if not failed or attempt == retries:
+            break
+        for r in failed:
+            r.outcome = "rerun"  # shown as R in the progress line, not counted as a failure
+            item.ihook.pytest_runtest_logreport(report=r)
+        item._initrequest()  # fresh fixtures for the next attempt
+    if attempt:
+        for r in reports:
+            r.user_properties.append(("attempts", attempt + 1))
+    for r in reports:
+        item.ihook.pytest_runtest_logreport(report=r)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def pytest_report_teststatus(report, config):
+    if report.outcome == "rerun":
+        return "rerun", "R", ("RERUN", {"yellow": True})
+    return None
+
+
+# --- what a failing case prints; credentials never ------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    spec = item.config._socketpool_spec
+    log_dir = item.config.getoption("--target-log")
+    if report.failed and spec.remote and log_dir:
+        path = log_path(log_dir, spec.name)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                tail = f.readlines()[-LOG_TAIL_LINES:]
+            report.sections.append(("target log (last %d lines of %s)" % (len(tail), path), "".join(tail)))
+        except OSError:
+            pass
+    _redact_report(report)
+
+
+def _redact_report(report):
+    if report.longrepr is not None and not isinstance(report.longrepr, (str, tuple)):
+        text = str(report.longrepr)
+        clean = redact.redact(text)
+        if clean != text:
+            report.longrepr = clean
+    elif isinstance(report.longrepr, str):
+        report.longrepr = redact.redact(report.longrepr)
+    report.sections = [(redact.redact(k), redact.redact(v)) for k, v in report.sections]

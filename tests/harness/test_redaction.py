@@ -1,0 +1,83 @@
+"""Credentials are never printed: redaction of logs, reports and failing cases."""
+
+import io
+
+from socketpool_tools import redact
+from socketpool_tools.targets import read_settings_toml, wifi_credentials
+
+
+def test_registered_secret_is_masked_in_text_and_bytes():
+    redact.add_secret("hunter2-pass")
+    assert redact.redact("connect('net', 'hunter2-pass')") == "connect('net', '***')"
+    assert redact.redact(b"pw=hunter2-pass;") == b"pw=***;"
+
+
+def test_secret_is_masked_in_its_repr_form_inside_generated_source():
+    redact.add_secret("it's\\secret")
+    source = "wifi.radio.connect(%r, %r)" % ("lab", "it's\\secret")
+    assert "secret" not in redact.redact(source)
+
+
+def test_longer_secret_containing_a_shorter_one_is_masked_whole():
+    redact.add_secret("abc")
+    redact.add_secret("abcdef")
+    assert redact.redact("x abcdef y abc") == "x *** y ***"
+
+
+def test_very_short_values_are_not_treated_as_secrets():
+    redact.add_secret("a")
+    assert redact.redact("a banana") == "a banana"
+
+
+def test_environment_credentials_become_secrets():
+    redact.add_secrets_from_env({"CIRCUITPY_WIFI_SSID": "LabNet-5G", "CIRCUITPY_WIFI_PASSWORD": "s3cr3t!"})
+    assert redact.redact("joined LabNet-5G with s3cr3t!") == "joined *** with ***"
+
+
+def test_settings_toml_is_read_like_circuitpython(tmp_path):
+    p = tmp_path / "settings.toml"
+    p.write_text('# wifi\nCIRCUITPY_WIFI_SSID = "Home Net"\nCIRCUITPY_WIFI_PASSWORD="p\\u00e4ss word"\n'
+                 'CIRCUITPY_WEB_API_PORT = 80 # comment\n')
+    s = read_settings_toml(str(p))
+    assert s == {"CIRCUITPY_WIFI_SSID": "Home Net", "CIRCUITPY_WIFI_PASSWORD": "p\u00e4ss word",
+                 "CIRCUITPY_WEB_API_PORT": "80"}
+
+
+def test_environment_overrides_settings_toml_and_both_are_redacted(tmp_path):
+    p = tmp_path / "settings.toml"
+    p.write_text('CIRCUITPY_WIFI_SSID = "FileNet"\nCIRCUITPY_WIFI_PASSWORD = "file-password"\n')
+    ssid, password = wifi_credentials(str(p), {"CIRCUITPY_WIFI_PASSWORD": "env-password"})
+    assert (ssid, password) == ("FileNet", "env-password")
+    assert redact.redact("FileNet env-password") == "*** ***"
+
+
+def test_raw_repl_log_masks_secrets(micropython_binary):
+    from socketpool_tools.transport import PtyProcess, RawRepl
+
+    redact.add_secret("TopSecretPass")
+    log = io.StringIO()
+    proc = PtyProcess([micropython_binary])
+    try:
+        repl = RawRepl(proc.device, log=log, interrupt=proc.interrupt)
+        proc.start()
+        assert repl.wait_for(b">>> ", 30)
+        repl.enter()
+        out, err = repl.exec("pw = 'TopSecretPass'\nprint(pw)", timeout=10)
+        repl.close()
+    finally:
+        proc.stop()
+    assert out == b"TopSecretPass\n"  # the device got and printed it ...
+    assert "TopSecretPass" not in log.getvalue()  # ... the log never shows it
+    assert "***" in log.getvalue()
+
+
+def test_failing_case_report_masks_secrets(run_pytest):
+    r = run_pytest({"test_leak.py": """
+        import os
+        def test_prints_the_password():
+            print("password is", os.environ["CIRCUITPY_WIFI_PASSWORD"])
+            assert os.environ["CIRCUITPY_WIFI_PASSWORD"] == "other"
+    """}, env={"CIRCUITPY_WIFI_PASSWORD": "board-wifi-pw"})
+    assert r.returncode == 1 and "1 failed" in r.stdout
+    assert "board-wifi-pw" not in r.stdout + r.xml
+    assert "***" in r.stdout and "***" in r.xml
