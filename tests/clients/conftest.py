@@ -86,3 +86,22 @@ def managed_pool(pool):
         acm.connection_manager_close_all(pool)
     except RuntimeError:  # "SocketPool not managed": the test never used a manager
         pass
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "any_engine: runs on every in-process target (the rest need the host network)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _host_network_only(request):
+    """Real servers run as OS processes on the host's loopback: only the host engine reaches
+    them. Tests marked any_engine talk to themselves through the pool and run on any
+    in-process target (host-lwip-* included)."""
+    target = request.config.getoption("--target", default="host")
+    if target != "host":
+        if request.node.get_closest_marker("any_engine") is None:
+            pytest.skip("needs the host network (real servers as OS processes): target host only")
+        if target not in ("host-lwip-esp32", "host-lwip-rp2"):
+            pytest.skip("client-library tests run in this process: in-process targets only")

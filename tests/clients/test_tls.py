@@ -222,3 +222,57 @@ def test_tls_server_accepts_and_handshakes_in_accept(pool, certs):
     conn.close()
     listener.close()
     assert result["reply"] == b"OVER TLS"
+
+
+@pytest.mark.any_engine
+def test_tls_between_two_pool_sockets_on_the_target_engine(pool, certs):
+    """Both ends are this module's SSLSockets over pool sockets: the TLS bytes cross only the
+    pool's send/recv_into, so it works on every engine (the host-lwIP ones included)."""
+    server_ctx = tls.create_default_context()
+    server_ctx.load_verify_locations(cadata="")
+    server_ctx.load_cert_chain(certs.certfile, certs.keyfile)
+    client_ctx = tls.create_default_context()
+    client_ctx.load_verify_locations(cadata=certs.ca_pem)
+
+    port = free_port()
+    listener = server_ctx.wrap_socket(pool.socket(), server_side=True)
+    listener.settimeout(10)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1)
+    errors = []
+
+    def serve():
+        try:
+            conn, _ = listener.accept()
+            with conn:
+                buf = bytearray(4096)
+                for _ in range(1000):
+                    n = conn.recv_into(buf)
+                    if n == 0:
+                        break
+                    view = memoryview(buf)[:n]
+                    while view:
+                        view = view[conn.send(view):]
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    data = bytes(range(256)) * 64  # 16 KiB per round
+    with client_ctx.wrap_socket(pool.socket(), server_hostname="localhost") as c:
+        c.settimeout(10)
+        c.connect(("127.0.0.1", port))
+        for _ in range(8):
+            view = memoryview(data)
+            while view:
+                view = view[c.send(view):]
+            back = bytearray(len(data))
+            got = 0
+            while got < len(data):
+                n = c.recv_into(memoryview(back)[got:])
+                assert n > 0
+                got += n
+            assert back == data
+    t.join(15)
+    listener.close()
+    assert errors == []
