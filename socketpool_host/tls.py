@@ -290,7 +290,11 @@ class SSLSocket:
             if hostname is None and isinstance(address, (tuple, list)) and address:
                 hostname = address[0]  # the name given to connect() names the peer
             self._start(False, hostname or None)
-            self._handshake(deadline)
+            try:
+                self._handshake(deadline)
+            except BaseException:
+                self.close()  # as CircuitPython: a failed handshake leaves the socket closed
+                raise
         finally:
             self._disarm()
 
@@ -351,8 +355,6 @@ class SSLSocket:
         """
         tls = self._live()
         view = memoryview(data)  # TypeError for what is not bytes-like
-        if isinstance(data, str):
-            raise TypeError("data must be bytes-like")
         if tls is None:
             raise BrokenPipeError(errno.EPIPE, "EPIPE")
         deadline = self._deadline()

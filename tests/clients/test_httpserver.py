@@ -146,3 +146,35 @@ def test_upstream_bug_client_closing_without_sending_makes_httpserver_spin(tmp_p
         out = proc.interrupt()
     assert proc.proc.returncode == 0, out  # Ctrl-C reached the spinning loop and ended it
     assert out.rstrip().endswith("Code done running.")
+
+
+def test_https_server_through_the_ssl_module_of_run(tmp_path, certs):
+    """Server(https=True) wraps its pool socket with the ssl that ``run`` provides; the
+    handshake happens in accept(). Checked with curl against the test CA, and with Python."""
+    import ssl
+
+    (tmp_path / "file.txt").write_text("static over tls")
+    port = free_port()
+    proc = RunProcess(
+        APP, HTTP_PORT=port, STATIC_DIR=str(tmp_path), HTTPS_CERT=certs.certfile, HTTPS_KEY=certs.keyfile
+    )
+    try:
+        proc.wait_for("READY")
+        ctx = ssl.create_default_context(cadata=certs.ca_pem)
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=15, context=ctx)
+        try:
+            conn.request("GET", "/hello")
+            r = conn.getresponse()
+            assert (r.status, r.read()) == (200, b"hello")
+        finally:
+            conn.close()
+        if shutil.which("curl"):
+            out = subprocess.run(
+                ["curl", "-sS", "--max-time", "20", "--cacert", certs.cafile, "https://127.0.0.1:%d/file.txt" % port],
+                capture_output=True,
+                timeout=30,
+            )
+            assert out.stdout == b"static over tls", out.stderr
+    finally:
+        out = proc.interrupt()
+    assert proc.proc.returncode == 0, out

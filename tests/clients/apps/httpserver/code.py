@@ -1,5 +1,6 @@
 # The adafruit_httpserver app the acceptance tests drive: CircuitPython code, run unchanged
-# under `socketpool run`. Serves STATIC_DIR as files, plus a few routes.
+# under `socketpool run`. Serves STATIC_DIR as files, plus a few routes; HTTPS when HTTPS_CERT
+# and HTTPS_KEY name a certificate and its key.
 import json
 import os
 
@@ -8,7 +9,16 @@ import wifi
 from adafruit_httpserver import GET, POST, JSONResponse, Request, Response, Server
 
 pool = socketpool.SocketPool(wifi.radio)
-server = Server(pool, os.getenv("STATIC_DIR"))
+if os.getenv("HTTPS_CERT"):
+    server = Server(
+        pool,
+        os.getenv("STATIC_DIR"),
+        https=True,
+        certfile=os.getenv("HTTPS_CERT"),
+        keyfile=os.getenv("HTTPS_KEY"),
+    )
+else:
+    server = Server(pool, os.getenv("STATIC_DIR"))
 
 
 @server.route("/hello")
