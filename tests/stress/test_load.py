@@ -195,7 +195,8 @@ def test_connect_close_cycles_free_every_slot_and_leak_no_descriptor(os_peer_tar
         ls.close()
     os_peer_target.gc_collect()
     assert os_peer_target.slots_in_use() == used_before
-    assert open_fds() == fds_before - 1  # minus the peer's listener, closed above
+    # minus the peer's listener, closed above (<=: another test's peer thread may end meanwhile)
+    assert open_fds() <= fds_before - 1
     assert accepted[0] > 0
 
 

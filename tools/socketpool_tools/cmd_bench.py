@@ -287,7 +287,8 @@ def main(args):
     results = []
     commands = ["socketpool bench" + " ".join(a for a in [
         " --heavy" if args.heavy else "", " --quick" if args.quick else "",
-        " --faults" if args.faults else "", " --engines " + args.engines if args.engines else ""] if a)]
+        " --faults" if args.faults else "", " --engines " + args.engines if args.engines else "",
+        " --update-docs" if args.update_docs else ""] if a)]
     with tempfile.TemporaryDirectory() as tmp:
         for label, argv, why in plan(root, args):
             if why:
@@ -315,12 +316,15 @@ def main(args):
     with open(md_path, "w") as f:
         f.write(md)
     print("figures for docs/performance.md: %s" % md_path)
+    png = None
     if not args.no_plot:
         png = plot(results, os.path.join(args.out, "bench-throughput.png"))
         if png:
             print("plot: %s" % png)
     if args.update_docs:
         print("updated %s" % update_docs(root, md))
+        if png:
+            shutil.copyfile(png, os.path.join(root, "docs", "performance-throughput.png"))
     failed = [r for r in rows if r.get("ok") is False]
     errors = [res for res in results if "error" in res]
     return 1 if failed or errors else 0
