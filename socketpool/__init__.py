@@ -334,14 +334,23 @@ def _raise(r):
 class Socket(_Base):
     """A socket from ``SocketPool.socket()``; cannot be created directly."""
 
+    # class defaults, set on the instance only when they differ: on MicroPython every instance
+    # attribute costs heap, and a socket should stay small (docs/engine-micropython.md)
+    _family = 2
+    _type = 1
+    _timeout_ms = -1
+
     def __init__(self, token=None, pool=None, es=None, family=2, type=1, timeout_ms=-1):
         if token is not _TOKEN:
             raise TypeError("Socket cannot be created directly; use SocketPool.socket()")
         self._pool = pool
         self._es = es
-        self._family = family
-        self._type = type
-        self._timeout_ms = timeout_ms
+        if family != 2:
+            self._family = family
+        if type != 1:
+            self._type = type
+        if timeout_ms != -1:
+            self._timeout_ms = timeout_ms
 
     def __del__(self):
         # finaliser: a forgotten socket gives its slot back

@@ -157,48 +157,94 @@ def socket(family, type, proto):
     except OSError as e:
         return _err(e)
     s.setblocking(False)
-    return MPSocket(s, family, type)
+    return MPSocket(s, type | (_V6 if family == 10 else 0))
 
 
+# One poller for every wait; the socket that waited last stays registered, so a socket that waits
+# again and again (a bulk transfer) costs one poll call per wait.
 _poller = None
+_polled = None
 
 
 def _poll_one(sock, timeout_ms):
-    """Ready bits of one native socket, waiting at most ``timeout_ms``: one shared poller."""
-    global _poller
+    """Ready bits of one native socket, waiting at most ``timeout_ms``."""
+    global _poller, _polled
     p = _poller
     if p is None:
         p = _poller = _select.poll()
-    p.register(sock, _POLL_ALL)
+    if _polled is not sock:
+        if _polled is not None:
+            p.unregister(_polled)
+            _polled = None
+        p.register(sock, _POLL_ALL)
+        _polled = sock
     ev = 0
-    try:
-        for _obj, bits in p.ipoll(timeout_ms):
-            ev = bits
-    finally:
-        p.unregister(sock)
+    for _obj, bits in p.ipoll(timeout_ms):
+        ev = bits
     return ev
 
 
-class MPSocket:
-    __slots__ = ("_s", "_family", "_type", "_state", "_reset", "_peer", "_addr", "_result")
+def _forget(sock):
+    global _polled
+    if _polled is sock:
+        _polled = None
+        try:
+            _poller.unregister(sock)
+        except (OSError, KeyError):
+            pass
 
-    # _state: 0 new, 1 connecting, 2 connected, 3 listening
-    def __init__(self, s, family, type, state=0, peer=None):
+
+# An engine socket keeps its whole state in one int, ``_k`` (a socket costs less heap than with an
+# attribute per field): the lwIP type, a V6 bit, the state, and the latched RESET bit.
+_TYPE_BITS = 3
+_V6 = 4
+_NEW = 0
+_CONNECTING = 8
+_CONNECTED = 16
+_LISTENING = 24
+_STATE = 24
+_RESET = 32
+
+
+def _peer(ip, port):
+    """The peer as kept in ``_x``: IPv4 packed into one int (no heap on a 64-bit port), else a
+    tuple. A failed connect's errno is kept there as a negative int instead."""
+    if ":" in ip:
+        return (ip, port)
+    a, b, c, d = ip.split(".")
+    return (((int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)) << 16) | port
+
+
+def _unpeer(x):
+    """(ip, port) from ``_peer``'s value."""
+    if isinstance(x, tuple):
+        return x
+    ip = x >> 16
+    return "%d.%d.%d.%d" % (ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255), x & 0xFFFF
+
+
+class MPSocket:
+    # _x (a class default until needed): the peer (see _peer) while connecting and once connected
+    # (recvfrom_into reports it, and a connect in progress is asked again with it), or a failed
+    # connect's negative errno
+    _x = None
+
+    def __init__(self, s, k):
         self._s = s
-        self._family = family
-        self._type = type
-        self._state = state
-        self._reset = False
-        self._peer = peer  # (ip, port) of a TCP peer, for recvfrom_into
-        self._addr = None  # native address of a connect in progress
-        self._result = 0  # a failed connect attempt's error
+        self._k = k
+
+    def _family(self):
+        return 10 if self._k & _V6 else 2
+
+    def _state_to(self, state):
+        self._k = (self._k & ~_STATE) | state
 
     def fileno(self):
         return -1
 
     def bind(self, ip, port):
         try:
-            self._s.bind(_sockaddr(self._family, ip, port))
+            self._s.bind(_sockaddr(self._family(), ip, port))
         except OSError as e:
             return _err(e)
         return 0
@@ -208,7 +254,7 @@ class MPSocket:
             self._s.listen(backlog)
         except OSError as e:
             return _err(e)
-        self._state = 3
+        self._state_to(_LISTENING)
         return 0
 
     def accept(self):
@@ -218,64 +264,68 @@ class MPSocket:
             return _err(e)
         conn.setblocking(False)
         _fam, ip, port = _decode(addr)
-        return MPSocket(conn, self._family, 1, 2, (ip, port)), ip, port
+        es = MPSocket(conn, 1 | (self._k & _V6) | _CONNECTED)
+        es._x = _peer(ip, port)
+        return es, ip, port
 
     def connect(self, ip, port):
-        if self._state == 1:
+        state = self._k & _STATE
+        if state == _CONNECTING:
             r = self.connect_result()
             return -EALREADY if r == -EINPROGRESS else -EISCONN if r == 0 else r
-        if self._state == 2:
+        if state == _CONNECTED:
             return -EISCONN
-        addr = _sockaddr(self._family, ip, port)
+        addr = _sockaddr(self._family(), ip, port)
         try:
             self._s.connect(addr)
         except OSError as e:
             r = _err(e)
             if r == -EINPROGRESS or r == _EAGAIN:  # lwIP ports may say EAGAIN here
-                self._state = 1
-                self._peer = (ip, port)
-                self._addr = addr
+                self._state_to(_CONNECTING)
+                self._x = _peer(ip, port)
                 return -EINPROGRESS
             if r == -EISCONN:
-                self._state = 2
+                self._state_to(_CONNECTED)
                 return r
             return -ECONNREFUSED if r == -ECONNRESET else r
-        self._state = 2
-        self._peer = (ip, port)
+        self._state_to(_CONNECTED)
+        self._x = _peer(ip, port)
         return 0
 
     def connect_result(self):
-        if self._state == 2:
+        state = self._k & _STATE
+        if state == _CONNECTED:
             return 0
-        if self._state != 1:
-            return self._result or -ENOTCONN
+        if state != _CONNECTING:
+            x = self._x
+            return x if isinstance(x, int) and x < 0 else -ENOTCONN
         # no getsockopt(SO_ERROR) on MicroPython: connecting again asks the stack how it went
+        ip, port = _unpeer(self._x)
         try:
-            self._s.connect(self._addr)
+            self._s.connect(_sockaddr(self._family(), ip, port))
             r = 0
         except OSError as e:
             r = _err(e)
         if r == 0 or r == -EISCONN:
-            self._state = 2
-            self._addr = None
+            self._state_to(_CONNECTED)
             return 0
         if r in (-EALREADY, -EINPROGRESS, _EAGAIN):
             return -EINPROGRESS
         if r == -ECONNRESET or r == -ECONNABORTED:
             r = -ECONNREFUSED  # a reset while connecting is a refusal
-        self._state = 0
-        self._addr = None
-        self._result = r
+        self._state_to(_NEW)
+        self._x = r
         return r
 
     def _unconnected(self):
         """A TCP socket that cannot receive yet: never connected, listening, or still connecting."""
-        if self._type != 1 or self._state == 2:
+        k = self._k
+        if k & _TYPE_BITS != 1 or k & _STATE == _CONNECTED:
             return False
-        return self._state != 1 or self.connect_result() != 0
+        return k & _STATE != _CONNECTING or self.connect_result() != 0
 
     def recv_into(self, buf, nbytes):
-        if self._reset:
+        if self._k & _RESET:
             return -ECONNRESET
         try:
             # non-blocking readinto gathers everything queued; None = nothing queued
@@ -292,16 +342,16 @@ class MPSocket:
             if self._unconnected():
                 return -ENOTCONN
         elif r == -ECONNRESET:
-            self._reset = True  # reported once by the stack; the contract latches it
+            self._k |= _RESET  # reported once by the stack; the contract latches it
         return r
 
     def recvfrom_into(self, buf, nbytes):
-        if self._type == 1:
+        if self._k & _TYPE_BITS == 1:
             r = self.recv_into(buf, nbytes)
             if r < 0:
                 return r
-            return r, self._peer
-        if self._reset:
+            return r, _unpeer(self._x)
+        if self._k & _RESET:
             return -ECONNRESET
         try:
             # no recvfrom_into on MicroPython: one datagram, cut to nbytes, then copied
@@ -314,9 +364,10 @@ class MPSocket:
         return n, (ip, port)
 
     def send(self, data):
-        if self._reset:
+        k = self._k
+        if k & _RESET:
             return -ECONNRESET
-        if self._state == 1:
+        if k & _STATE == _CONNECTING:
             self.connect_result()
         try:
             if _SEND_FLAGS:
@@ -325,17 +376,17 @@ class MPSocket:
         except OSError as e:
             r = _err(e)
             if r in (-ENOTCONN, -EDESTADDRREQ, -EPIPE):
-                if self._state == 2:  # was connected: the peer has gone
-                    self._reset = True
+                if self._k & _STATE == _CONNECTED:  # was connected: the peer has gone
+                    self._k |= _RESET
                     return -ECONNRESET
                 return -EPIPE
             if r == -ECONNRESET:
-                self._reset = True
+                self._k |= _RESET
             return r
 
     def sendto(self, data, ip, port):
         try:
-            return self._s.sendto(data, _sockaddr(self._family, ip, port))
+            return self._s.sendto(data, _sockaddr(self._family(), ip, port))
         except OSError as e:
             return _err(e)
 
@@ -355,11 +406,12 @@ class MPSocket:
         except OSError:
             return 0
         # a TCP socket that was never connected reports POLLHUP on Linux: not an event here
-        if self._type == 1 and self._state == 0:
+        if self._k & (_TYPE_BITS | _STATE) == 1:
             ev &= ~_POLLHUP
         return ev & (events | _POLLERR | _POLLHUP)
 
     def close(self):
+        _forget(self._s)
         try:
             self._s.close()
         except OSError:

@@ -1,5 +1,4 @@
 import os
-import socket
 import sys
 
 import pytest
@@ -21,9 +20,3 @@ def micropython_binary():
 def vm(micropython_binary, tmp_path):
     return VM(micropython_binary, str(tmp_path))
 
-
-def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
-    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
-    with socket.socket(family, kind) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]

@@ -8,28 +8,47 @@ import importlib.util
 import os
 import shutil
 import socket
+import sys
 import uuid
 import zlib
 
 import pytest
 
-from conftest import free_port
+from vm import free_port
 
-# The real servers of the client-library suite (issue 3), loaded under a name of their own.
-_spec = importlib.util.spec_from_file_location(
-    "clients_servers",
-    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "clients", "conftest.py"),
-)
-_servers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_servers)
-_app_spec = importlib.util.spec_from_file_location(
-    "clients_http_app", os.path.join(os.path.dirname(_spec.origin), "servers", "http_app.py")
-)
-_app = importlib.util.module_from_spec(_app_spec)
-_app_spec.loader.exec_module(_app)
-certs = _servers.certs
-http_server = _servers.http_server
-mosquitto = _servers.mosquitto
+# The real servers of the client-library suite (issue 3): tests/clients/client_support.py
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "clients"))
+import client_support  # noqa: E402
+from servers.http_app import pattern  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    return client_support.Certs(str(tmp_path_factory.mktemp("certs")))
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    srv = client_support._http()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def https_server(certs):
+    srv = client_support._http(certs)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory, certs):
+    client_support._need("mosquitto", ["/usr/sbin/mosquitto"])
+    broker = client_support.Mosquitto(str(tmp_path_factory.mktemp("mosquitto")), certs)
+    broker.start()
+    yield broker
+    broker.stop()
+
 
 LIBS = ("adafruit_requests", "adafruit_connection_manager", "adafruit_ticks", "adafruit_minimqtt")
 
@@ -105,7 +124,7 @@ result([length, total, crc])
         {"url": http_server.url},
         timeout=120,
     )
-    expected = _app.pattern(mib)
+    expected = pattern(mib)
     assert r == [mib, mib, zlib.crc32(expected)]
 
 
@@ -246,8 +265,6 @@ def _publish_from_host(port, topic, payload):
         c.sendall(packet(0x30, s(topic.encode()) + payload))
         c.sendall(b"\xe0\x00")  # DISCONNECT
 
-
-https_server = _servers.https_server
 
 
 def test_requests_https_get_through_compat_ssl_on_micropython(libvm, https_server, certs):

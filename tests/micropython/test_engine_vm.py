@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from conftest import free_port
+from vm import free_port
 
 TIMEOUT = 10
 

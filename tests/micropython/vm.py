@@ -7,6 +7,7 @@ from the test. It reports by printing one line ``RESULT <json>``; the test asser
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -88,3 +89,11 @@ class VM:
 
     def run(self, body, args=None, timeout=60):
         return self.finish(self.start(body, args), timeout)
+
+
+def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
+    """A port nothing listens on right now, on loopback."""
+    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    with socket.socket(family, kind) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
