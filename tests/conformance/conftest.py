@@ -5,6 +5,8 @@ remote, host, peer_host, pool, ipv6, raw, slots, gc_collect(), slots_in_use(),
 leak_in_cycle(sock)), so the same cases run on every engine.
 """
 
+import gc
+
 import pytest
 
 from . import peers
@@ -19,6 +21,16 @@ def pytest_collection_modifyitems(config, items):
         if "tests/conformance" in str(item.fspath).replace("\\", "/"):
             if item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def long_lived_objects_frozen(target):
+    """The pool fixture collects garbage around every case; leave pytest's own objects out of it
+    (objects made by the cases, such as sockets in cycles, are still collected)."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -24,6 +24,7 @@ def use_stack(module=None):
 
 TIMEOUT = 5.0  # every peer socket wait
 JOIN = 10.0  # every peer thread join
+GRACE = 1.0  # how long a closing peer waits for the target's end of stream
 IPV6_HOST = "::1"
 
 
@@ -98,6 +99,7 @@ class TcpPeer:
         self.accepted = threading.Event()
         self.result = None
         self.error = None
+        self.conn = None
         self.listener = socket.socket(os_family(host), socket.SOCK_STREAM)
         self.listener.settimeout(TIMEOUT)
         if rcvbuf:
@@ -112,6 +114,7 @@ class TcpPeer:
         try:
             for _ in range(self.connections):
                 conn, _addr = self.listener.accept()
+                self.conn = conn
                 self.accepted.set()
                 with conn:
                     conn.settimeout(TIMEOUT)
@@ -125,6 +128,14 @@ class TcpPeer:
 
     def close(self):
         self.release.set()
+        self.thread.join(GRACE)
+        conn = self.conn
+        if self.thread.is_alive() and conn is not None:
+            # the target side is still open and the handler waits for its end of stream
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.thread.join(JOIN)
         self.listener.close()
         if self.thread.is_alive():
@@ -213,19 +224,11 @@ def late_reader(conn, peer):
     return len(recv_all(conn))
 
 
-def slow_reader(conn, peer):
-    """Read in small bites with pauses, so a fast sender meets full buffers; returns the bytes."""
-    chunks = []
-    while True:
-        time.sleep(0.002)
-        try:
-            data = conn.recv(4096)
-        except ConnectionResetError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks)
+def delayed_reader(conn, peer):
+    """Read nothing for a while, so a fast sender meets a full buffer; then read to end of stream;
+    returns the bytes."""
+    time.sleep(0.3)
+    return recv_all(conn)
 
 
 class StalledListener:

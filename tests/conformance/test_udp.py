@@ -1,0 +1,141 @@
+"""Contract section 4 over UDP: sendto, recvfrom_into, recv_into, connect, errors."""
+
+import errno
+
+import pytest
+
+from . import peers
+from .support import raises_errno, udp_socket
+
+
+def test_sendto_returns_length_and_peer_gets_one_datagram(sockets, pool, net):
+    s, port = udp_socket(sockets, pool, net)
+    with peers.UdpPeer(net.peer_host) as peer:
+        assert s.sendto(b"datagram", peer.addr) == 8
+        data, addr = peer.sock.recvfrom(100)
+    assert data == b"datagram"
+    assert addr[1] == port
+
+
+def test_recvfrom_into_returns_count_and_sender_address(sockets, pool, net):
+    s, port = udp_socket(sockets, pool, net)
+    with peers.UdpPeer(net.peer_host) as peer:
+        peer.sock.sendto(b"hello", (net.target_host, port))
+        buf = bytearray(32)
+        n, addr = s.recvfrom_into(buf)
+    assert n == 5 and bytes(buf[:5]) == b"hello"
+    assert addr == (net.peer_host, peer.port)
+
+
+def test_recvfrom_into_gives_one_datagram_per_call(sockets, pool, net4):
+    s, port = udp_socket(sockets, pool, net4)
+    with peers.UdpPeer(net4.peer_host) as peer:
+        peer.sock.sendto(b"one", (net4.target_host, port))
+        peer.sock.sendto(b"two", (net4.target_host, port))
+        peers.settle()
+        buf = bytearray(32)
+        assert s.recvfrom_into(buf)[0] == 3 and bytes(buf[:3]) == b"one"
+        assert s.recvfrom_into(buf)[0] == 3 and bytes(buf[:3]) == b"two"
+
+
+def test_recvfrom_into_cuts_datagram_to_buffer_and_drops_the_rest(sockets, pool, net4):
+    s, port = udp_socket(sockets, pool, net4)
+    with peers.UdpPeer(net4.peer_host) as peer:
+        peer.sock.sendto(b"0123456789", (net4.target_host, port))
+        peer.sock.sendto(b"next", (net4.target_host, port))
+        peers.settle()
+        small = bytearray(4)
+        assert s.recvfrom_into(small)[0] == 4 and bytes(small) == b"0123"
+        buf = bytearray(32)
+        n, _addr = s.recvfrom_into(buf)
+        assert bytes(buf[:n]) == b"next"  # the rest of the first datagram is gone
+
+
+def test_recv_into_on_udp_gives_one_datagram(sockets, pool, net4):
+    s, port = udp_socket(sockets, pool, net4)
+    with peers.UdpPeer(net4.peer_host) as peer:
+        peer.sock.sendto(b"first", (net4.target_host, port))
+        peer.sock.sendto(b"second", (net4.target_host, port))
+        peers.settle()
+        buf = bytearray(32)
+        assert s.recv_into(buf) == 5
+        assert s.recv_into(buf) == 6 and bytes(buf[:6]) == b"second"
+
+
+def test_sendto_resolves_a_host_name(sockets, pool, net4):
+    s, _port = udp_socket(sockets, pool, net4)
+    with peers.UdpPeer("127.0.0.1") as peer:
+        assert s.sendto(b"named", ("localhost", peer.port)) == 5
+        assert peer.sock.recvfrom(100)[0] == b"named"
+
+
+def test_sendto_too_big_raises_emsgsize(sockets, pool, net):
+    s, _port = udp_socket(sockets, pool, net)
+    with peers.UdpPeer(net.peer_host) as peer:
+        with raises_errno(errno.EMSGSIZE):
+            s.sendto(bytes(70000), peer.addr)
+
+
+def test_sendto_unresolvable_name_raises_gaierror(sockets, pool, net4):
+    s, _port = udp_socket(sockets, pool, net4)
+    with pytest.raises(pool.gaierror):
+        s.sendto(b"x", ("x" * 64 + ".invalid", 9))
+
+
+@pytest.mark.parametrize("address", [("127.0.0.1",), ("127.0.0.1", 9, 0)])
+def test_sendto_address_of_wrong_length_raises_valueerror(sockets, pool, net4, address):
+    s, _port = udp_socket(sockets, pool, net4)
+    with pytest.raises(ValueError):
+        s.sendto(b"x", address)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", ("127.0.0.1", "9"), (None, 9)])
+def test_sendto_address_of_wrong_type_raises_typeerror(sockets, pool, net4, address):
+    s, _port = udp_socket(sockets, pool, net4)
+    with pytest.raises(TypeError):
+        s.sendto(b"x", address)
+
+
+def test_sendto_port_out_of_range_raises_valueerror(sockets, pool, net4):
+    s, _port = udp_socket(sockets, pool, net4)
+    with pytest.raises(ValueError):
+        s.sendto(b"x", ("127.0.0.1", 65536))
+
+
+def test_sendto_non_bytes_raises_typeerror(sockets, pool, net4):
+    s, _port = udp_socket(sockets, pool, net4)
+    with pytest.raises(TypeError):
+        s.sendto("text", ("127.0.0.1", 9))
+
+
+def test_recvfrom_into_unwritable_buffer_raises_typeerror(sockets, pool, net4):
+    s, _port = udp_socket(sockets, pool, net4)
+    with pytest.raises(TypeError):
+        s.recvfrom_into(b"immutable")
+
+
+def test_udp_send_without_connect_raises_brokenpipeerror(sockets, pool):
+    s = sockets(pool.AF_INET, pool.SOCK_DGRAM)
+    with pytest.raises(BrokenPipeError):
+        s.send(b"x")
+
+
+def test_udp_connect_then_send_reaches_the_peer(sockets, pool, net):
+    s, _port = udp_socket(sockets, pool, net)
+    with peers.UdpPeer(net.peer_host) as peer:
+        assert s.connect(peer.addr) is None
+        assert s.send(b"connected") == 9
+        assert peer.sock.recvfrom(100)[0] == b"connected"
+
+
+def test_unbound_udp_socket_can_sendto_and_get_the_reply(sockets, pool, net4):
+    s = sockets(pool.AF_INET, pool.SOCK_DGRAM)
+    s.settimeout(5)
+    with peers.UdpPeer(net4.peer_host) as peer:
+        s.sendto(b"ask", peer.addr)
+        data, addr = peer.sock.recvfrom(100)
+        peer.sock.sendto(b"answer", addr)
+        buf = bytearray(16)
+        n, from_addr = s.recvfrom_into(buf)
+    assert bytes(buf[:n]) == b"answer"
+    assert from_addr == peer.addr
