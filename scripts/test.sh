@@ -1,13 +1,37 @@
 #!/usr/bin/env bash
-# The README's test command: set up, then run every test suite. Exit status is pytest's, with
-# "no tests collected" (5) counted as a failure.
+# The README's test command: set up, then run every test suite.
+#   1. everything under tests/ on CPython (conformance on the host engine, clients, MicroPython VM,
+#      native cores under sanitizers, harness, stress);
+#   2. the conformance suite and the fuzzing state machine again on every other CI target.
+# Fails when any run fails; pytest's "no tests collected" (exit 5) counts as a failure.
+# Extra arguments go to every pytest run (e.g. -x, -k name).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh || exit 1
-status=0
-.venv/bin/python -m pytest -q "$@" || status=$?
-if [ "$status" = 5 ]; then
-  echo "no tests ran: failing" >&2
-  status=1
+
+TARGETS=(host-lwip-esp32 host-lwip-rp2 micropython)
+failed=()
+
+run() {
+  local label=$1
+  shift
+  echo "=== $label"
+  .venv/bin/python -m pytest -q "$@"
+  local status=$?
+  if [ "$status" = 5 ]; then
+    echo "=== $label: no tests ran" >&2
+    status=1
+  fi
+  [ "$status" = 0 ] || failed+=("$label")
+}
+
+run "all suites, target host" tests "$@"
+for t in "${TARGETS[@]}"; do
+  run "conformance + fuzzing, target $t" tests/conformance tests/stress/test_fuzz_statemachine.py --target "$t" "$@"
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED runs: ${failed[*]}" >&2
+  exit 1
 fi
-exit "$status"
+echo "all test runs passed"
