@@ -216,14 +216,15 @@ class SocketPool:
     def _slots_in_use(self):
         return self._used
 
-    def _take_slot(self):
+    def _take_slot(self, unslotted=0):
+        """``unslotted``: engine sockets already open that hold no slot yet (a fresh accept)."""
         if self._used >= self._max:
             _gc.collect()  # unreferenced sockets are closed by their finaliser
             live = getattr(_engine, "live_slots", None)
             if live is not None:
                 # MicroPython calls no __del__ of Python classes: a native engine, whose sockets
                 # the gc does finalise, says how many are really left
-                self._used = live()
+                self._used = live() - unslotted
             if self._used >= self._max:
                 return False
         self._used += 1
@@ -393,8 +394,8 @@ class Socket(_Base):
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError("timeout must be None or a number")
-        if value < 0:
-            raise ValueError("timeout must be >= 0")
+        if not value >= 0 or value * 0 != 0:  # negative, nan or infinite
+            raise ValueError("timeout must be a finite number >= 0")
         if value == 0:
             self._timeout_ms = 0
             return
@@ -436,7 +437,7 @@ class Socket(_Base):
         if isinstance(r, int):
             _raise(r)
         nes, ip, port = r
-        if not self._pool._take_slot():
+        if not self._pool._take_slot(1):
             nes.close()  # no slot: the incoming connection is closed, nothing leaks
             raise RuntimeError("Out of sockets")
         sock = Socket(_TOKEN, self._pool, nes, self._family, SocketPool.SOCK_STREAM, self._timeout_ms)

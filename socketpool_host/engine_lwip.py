@@ -12,7 +12,8 @@ How an engine module uses it (the whole of ``engine_lwip_esp32.py``)::
     loads ``build/host[/<variant>]/libsp_<core>.so``, starts lwIP once per process (its thread, a
     loopback netif at 127.0.0.1/8 and ::1), and returns an engine object with the module-level
     names of the interface (``NAME`` = ``"lwip-<core>"``, ``MAX_SLOTS``, ``IPV6``, ``RAW``,
-    ``socket``, ``getaddrinfo``, ``live_slots``). With ``namespace`` (a module's ``globals()``)
+    ``socket``, ``getaddrinfo``, ``live_slots``, and ``SELECTABLE = False``: ``fileno()`` is -1, as
+    lwIP's descriptors are not the OS's, so CPython's ``select`` cannot take these sockets). With ``namespace`` (a module's ``globals()``)
     those names are also copied into it, so the module *is* the engine. ``variant`` defaults to
     ``$SOCKETPOOL_LWIP_VARIANT`` (empty, or ``asan`` for AddressSanitizer + UBSan; running that
     one needs the ASan runtime preloaded, see docs/engine-esp32.md). ``$SOCKETPOOL_SLOTS``
@@ -26,7 +27,8 @@ How an engine module uses it (the whole of ``engine_lwip_esp32.py``)::
 Names are resolved with the host's resolver (Debian's lwIP has no DNS client), and every
 address the engine reaches is inside this process's lwIP: a test's peer must be an lwIP socket
 too. ``engine.peer_socket_module`` (also a module-level name of the engine module) stands in for
-CPython's ``socket`` module with blocking sockets over the same lwIP that take no pool slot; the
+CPython's ``socket`` module with blocking sockets made straight from lwIP's ``lwip_*`` calls
+(socketpool_host/lwip_peers.py: independent of the core under test, no pool slot); the
 conformance suite's peers switch to it (tests/conformance/peers.py ``use_stack``).
 """
 
@@ -104,6 +106,8 @@ class _Core:
             "sp_setsockopt": (c_int, [c_void_p, c_int, c_int, c_void_p, c_size_t]),
             "sp_poll": (c_int, [c_void_p, c_int, c_int]),
             "sp_close": (None, [c_void_p]),
+            "sp_host_stall_port": (c_int, [c_int, c_int]),
+            "sp_host_abort_fd": (c_int, [c_int]),
         }
         for name, (res, args) in sigs.items():
             fn = getattr(lib, name)
@@ -158,12 +162,12 @@ class LwipEngine:
     def _err(self, r):
         return -self._core.errno[-r] if -r < 64 else -errno.EIO
 
-    def socket(self, family, type, proto, _counted=True):
+    def socket(self, family, type, proto):
         out = ctypes.c_void_p()
         r = self._core.sp_socket(family, type, proto, ctypes.byref(out))
         if r < 0:
             return self._err(r)
-        return LwipSocket(self, out.value, _counted)
+        return LwipSocket(self, out.value)
 
     def getaddrinfo(self, host, family):
         fam = {2: _pysocket.AF_INET, 10: _pysocket.AF_INET6}.get(family, 0)
@@ -194,6 +198,7 @@ class LwipEngine:
             "socket": self.socket,
             "getaddrinfo": self.getaddrinfo,
             "live_slots": self.live_slots,
+            "SELECTABLE": False,
             "peer_socket_module": self.peer_socket_module,
             "engine": self,
         }
@@ -203,22 +208,23 @@ class LwipEngine:
         """A stand-in for CPython's ``socket`` module whose sockets live in this lwIP."""
         stack = getattr(self, "_peer_stack", None)
         if stack is None:
-            stack = self._peer_stack = PeerStack(self)
+            from socketpool_host.lwip_peers import PeerStack
+
+            stack = self._peer_stack = PeerStack(
+                self._core.lib, self._core.sp_host_stall_port, self._core.sp_host_abort_fd)
         return stack
 
 
 class LwipSocket:
     """An engine socket: one core ``sp_sock_t``."""
 
-    __slots__ = ("_engine", "_core", "_s", "_counted", "__weakref__")
+    __slots__ = ("_engine", "_core", "_s", "__weakref__")
 
-    def __init__(self, engine, handle, counted=True):
+    def __init__(self, engine, handle):
         self._engine = engine
         self._core = engine._core
         self._s = handle
-        self._counted = counted  # a test peer takes no slot
-        if counted:
-            engine._opened(1)
+        engine._opened(1)
 
     def __del__(self):
         if getattr(self, "_s", None):
@@ -242,7 +248,7 @@ class LwipSocket:
         r = self._core.sp_accept(self._s, ctypes.byref(out), ip, ctypes.byref(port))
         if r < 0:
             return self._engine._err(r)
-        return LwipSocket(self._engine, out.value, self._counted), ip.value.decode(), port.value
+        return LwipSocket(self._engine, out.value), ip.value.decode(), port.value
 
     def connect(self, ip, port):
         r = self._core.sp_connect(self._s, ip.encode(), port)
@@ -294,204 +300,7 @@ class LwipSocket:
         s, self._s = self._s, None
         if s:
             self._core.sp_close(s)
-            if self._counted:
-                self._engine._opened(-1)
-
-
-class PeerSocket:
-    """A test's peer inside the host lwIP, shaped like a blocking CPython socket.
-
-    Built on the same core (so it speaks lwIP numbers), outside the pool's slot accounting.
-    Blocking calls wait in 50 ms slices up to the timeout (``settimeout``; default 10 s) and
-    raise CPython's ``socket.timeout`` / ``OSError`` like a CPython socket. Only what tests of
-    a peer need: bind, listen, accept, connect, send, sendall, sendto, recv, recv_into,
-    recvfrom, setsockopt (CPython's SOL_SOCKET/SO_REUSEADDR/SO_LINGER names are translated),
-    shutdown-free close (``close(reset=True)`` sends a reset), getsockname via what was bound.
-    """
-
-    def __init__(self, engine, family=_pysocket.AF_INET, type=_pysocket.SOCK_STREAM, _es=None):
-        self._engine = engine
-        self.family = family
-        self.type = type
-        self._fam = 10 if family == _pysocket.AF_INET6 else 2
-        self._typ = {_pysocket.SOCK_STREAM: 1, _pysocket.SOCK_DGRAM: 2}[type]
-        self._timeout = 10.0
-        self._addr = None
-        if _es is None:
-            _es = engine.socket(self._fam, self._typ, 0, _counted=False)
-            if isinstance(_es, int):
-                raise OSError(-_es, os.strerror(-_es))
-        self._es = _es
-
-    # --- plumbing ---
-    def _check(self, r):
-        if isinstance(r, int) and r < 0:
-            raise OSError(-r, os.strerror(-r))
-        return r
-
-    def _blocking(self, call, events):
-        deadline = None if self._timeout is None else time.monotonic() + self._timeout
-        while True:
-            es = self._es
-            if es is None:
-                raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-            r = call(es)
-            if not (isinstance(r, int) and r in (-errno.EAGAIN, -errno.EINPROGRESS)):
-                return self._check(r)
-            if self._timeout == 0:
-                return self._check(r)
-            left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
-            if left <= 0:
-                raise _pysocket.timeout("timed out")
-            es.poll(events, max(1, int(left * 1000)))
-
-    def settimeout(self, t):
-        self._timeout = t
-
-    def setblocking(self, flag):
-        self._timeout = None if flag else 0
-
-    def fileno(self):
-        return -1
-
-    def getsockname(self):
-        return self._addr
-
-    def setsockopt(self, level, opt, value):
-        if (level, opt) == (_pysocket.SOL_SOCKET, _pysocket.SO_LINGER):
-            self._linger_reset = value == _LINGER_ZERO
-            return None
-        if (level, opt) == (_pysocket.SOL_SOCKET, _pysocket.SO_RCVBUF):
-            return None  # lwIP's receive window is fixed by TCP_WND: accepted, no effect
-        table = {
-            (_pysocket.SOL_SOCKET, _pysocket.SO_REUSEADDR): (0xFFF, 4),
-            (_pysocket.IPPROTO_TCP, _pysocket.TCP_NODELAY): (6, 1),
-        }
-        level, opt = table.get((level, opt), (level, opt))
-        self._check(self._es.setsockopt(level, opt, value))
-
-    # --- calls ---
-    def bind(self, addr):
-        host, port = addr[0], addr[1]
-        ip = host or ("::" if self._fam == 10 else "0.0.0.0")
-        if port == 0:  # the core has no getsockname: choose the ephemeral port here
-            port = self._bind_free(ip)
-        else:
-            self._check(self._es.bind(ip, port))
-        self._addr = (ip, port) if self._fam == 2 else (ip, port, 0, 0)
-
-    def _bind_free(self, ip):
-        global _next_port
-        for _ in range(2000):
-            with _port_lock:
-                port = _next_port
-                _next_port = 20000 + (_next_port - 20000 + 1) % 40000
-            r = self._es.bind(ip, port)
-            if r == 0:
-                return port
-            if r != -errno.EADDRINUSE:
-                self._check(r)
-        raise OSError(errno.EADDRINUSE, "no free port")
-
-    def listen(self, backlog=5):
-        self._check(self._es.listen(backlog))
-
-    def accept(self):
-        es, ip, port = self._blocking(lambda e: e.accept(), POLLIN)
-        peer = PeerSocket(self._engine, self.family, self.type, _es=es)
-        return peer, ((ip, port) if self._fam == 2 else (ip, port, 0, 0))
-
-    def connect(self, addr):
-        r = self._es.connect(addr[0], addr[1])
-        if r == -errno.EINPROGRESS:
-            self._blocking(lambda e: e.connect_result(), POLLOUT)
-        else:
-            self._check(r)
-
-    def connect_ex(self, addr):
-        try:
-            self.connect(addr)
-        except OSError as e:
-            return e.errno or errno.EIO
-        return 0
-
-    def send(self, data):
-        return self._blocking(lambda e: e.send(data), POLLOUT)
-
-    def sendall(self, data):
-        view = memoryview(data).cast("B")
-        sent = 0
-        while sent < len(view):
-            sent += self.send(view[sent:])
-
-    def sendto(self, data, addr):
-        return self._blocking(lambda e: e.sendto(data, addr[0], addr[1]), POLLOUT)
-
-    def recv_into(self, buf, nbytes=0):
-        n = nbytes or len(buf)
-        return self._blocking(lambda e: e.recv_into(buf, n), POLLIN)
-
-    def recv(self, n):
-        buf = bytearray(n)
-        got = self.recv_into(buf, n)
-        return bytes(buf[:got])
-
-    def recvfrom(self, n):
-        buf = bytearray(n)
-        got, addr = self._blocking(lambda e: e.recvfrom_into(buf, n), POLLIN)
-        return bytes(buf[:got]), addr
-
-    def close(self):
-        es, self._es = self._es, None
-        if es is not None:
-            if getattr(self, "_linger_reset", False):
-                es.setsockopt(0xFFF, 0x80, _LINGER_ZERO)  # SO_LINGER {1, 0}: close with a reset
-            es.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class PeerStack:
-    """What a test peer uses of CPython's ``socket`` module, with sockets inside host lwIP.
-
-    Constants are CPython's (PeerSocket translates them), so peer code written for the OS's
-    loopback runs unchanged: ``peers.socket = engine.peer_socket_module``.
-    """
-
-    timeout = _pysocket.timeout
-    error = OSError
-
-    def __init__(self, engine):
-        self._engine = engine
-        for name in ("AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM", "SOL_SOCKET",
-                     "SO_REUSEADDR", "SO_LINGER", "SO_RCVBUF", "IPPROTO_TCP", "TCP_NODELAY"):
-            setattr(self, name, getattr(_pysocket, name))
-
-    def socket(self, family=_pysocket.AF_INET, type=_pysocket.SOCK_STREAM, proto=0):
-        return PeerSocket(self._engine, family, type)
-
-    def create_connection(self, address, timeout=None):
-        host, port = address[0], address[1]
-        s = PeerSocket(self._engine, _pysocket.AF_INET6 if ":" in host else _pysocket.AF_INET)
-        s.settimeout(timeout)
-        try:
-            s.connect((host, port))
-        except BaseException:
-            s.close()
-            raise
-        return s
-
-    def getaddrinfo(self, *args, **kwargs):
-        return _pysocket.getaddrinfo(*args, **kwargs)
-
-
-_port_lock = threading.Lock()
-_next_port = 20000 + os.getpid() % 40000
-_LINGER_ZERO = b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            self._engine._opened(-1)
 
 
 def load_core(core, namespace=None, variant=None):

@@ -342,6 +342,15 @@ int sp_connect(sp_sock_t *s, const char *ip, int port) {
     if (len < 0) {
         return len;
     }
+    if (s->type == SPN_SOCK_STREAM && sa.sa.sa_family == AF_INET) {
+        /* no stack routes a connection to a broadcast or multicast address: say so at once
+         * (lwIP would send the SYN out of the default netif and wait for the timeout) */
+        ip4_addr_t dst;
+        ip4_addr_set_u32(&dst, sa.in4.sin_addr.s_addr);
+        if (ip4_addr_get_u32(&dst) == IPADDR_BROADCAST || ip4_addr_ismulticast(&dst)) {
+            return -SP_EHOSTUNREACH;
+        }
+    }
     s->conn_err = 0;
     if (lwip_connect(s->fd, &sa.sa, (socklen_t)len) == 0) {
         s->state = SP_ST_CONNECTED;
@@ -373,6 +382,10 @@ int sp_connect_result(sp_sock_t *s) {
     int ready = sp_wait_fd(s->fd, SP_POLLOUT, 0);
     if (ready == 0) {
         return -SP_EINPROGRESS;
+    }
+    if ((ready & SP_POLLOUT) && !(ready & SP_POLLERR)) {
+        s->state = SP_ST_CONNECTED;
+        return 0;
     }
     int err = 0;
     socklen_t len = sizeof(err);
@@ -627,7 +640,11 @@ int sp_poll(sp_sock_t *s, int events, int timeout_ms) {
             return SP_POLLIN | (sp_wait_fd(s->fd, want & SP_POLLOUT, 0) & SP_POLLOUT);
         }
     }
-    int ready = sp_wait_fd(s->fd, want, timeout_ms);
+    int ready = sp_wait_fd(s->fd, want | (s->state == SP_ST_CONNECTING ? SP_POLLOUT : 0), timeout_ms);
+    if (s->state == SP_ST_CONNECTING && (ready & SP_POLLOUT) && !(ready & SP_POLLERR)) {
+        /* connected: remember it now, so a reset that follows is a reset, not a refusal */
+        s->state = SP_ST_CONNECTED;
+    }
     if (s->type == SPN_SOCK_STREAM && (ready & SP_POLLERR)) {
         if (s->state == SP_ST_CONNECTED) {
             ready |= SP_POLLHUP; /* an error on a connection means it has gone */

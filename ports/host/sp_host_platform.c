@@ -14,6 +14,10 @@
 
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
+#include "lwip/raw.h"
+#include "lwip/api.h"
+#include "lwip/tcp.h"
+#include "lwip/priv/sockets_priv.h"
 #include "lwip/tcpip.h"
 
 #include "sp_deadline.h"
@@ -24,6 +28,91 @@ int sp_host_start(void);
 static struct netif sp_loop_netif;
 static pthread_once_t sp_started = PTHREAD_ONCE_INIT;
 static int sp_start_result = -1;
+
+/*
+ * Test peers' listen(0): Linux drops a SYN when the accept queue is full, which gives tests a
+ * connect that stays in progress without leaving loopback; Debian's lwIP ignores the backlog
+ * (TCP_LISTEN_BACKLOG is off). A stalled port lets `allow` SYNs through, then drops the rest.
+ */
+#define SP_STALL_MAX 8
+static struct {
+    int port; /* 0: free entry */
+    int allow;
+} sp_stalled[SP_STALL_MAX];
+static pthread_mutex_t sp_stall_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+int sp_host_stall_port(int port, int allow);
+
+/* allow >= 0: stall `port` after `allow` more SYNs; allow < 0: stop stalling it. 0 when done */
+int sp_host_stall_port(int port, int allow) {
+    int free_slot = -1, r = -1;
+    pthread_mutex_lock(&sp_stall_mutex);
+    for (int i = 0; i < SP_STALL_MAX; i++) {
+        if (sp_stalled[i].port == port) {
+            if (allow < 0) {
+                sp_stalled[i].port = 0;
+            } else {
+                sp_stalled[i].allow = allow;
+            }
+            r = 0;
+            break;
+        }
+        if (sp_stalled[i].port == 0 && free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    if (r != 0 && allow >= 0 && free_slot >= 0) {
+        sp_stalled[free_slot].port = port;
+        sp_stalled[free_slot].allow = allow;
+        r = 0;
+    }
+    pthread_mutex_unlock(&sp_stall_mutex);
+    return allow < 0 ? 0 : r;
+}
+
+/* 1 when p is a SYN (without ACK) to a stalled port that has no allowance left */
+static int sp_drop_syn(struct pbuf *p) {
+    uint8_t h[60];
+    u16_t n = pbuf_copy_partial(p, h, sizeof(h), 0);
+    int tcp;
+    if (n >= 20 && (h[0] >> 4) == 4 && h[9] == 6) {
+        tcp = (h[0] & 0x0f) * 4;
+    } else if (n >= 40 && (h[0] >> 4) == 6 && h[6] == 6) {
+        tcp = 40;
+    } else {
+        return 0;
+    }
+    if (n < tcp + 14 || (h[tcp + 13] & 0x12) != 0x02) {
+        return 0;
+    }
+    int port = (h[tcp + 2] << 8) | h[tcp + 3], drop = 0;
+    pthread_mutex_lock(&sp_stall_mutex);
+    for (int i = 0; i < SP_STALL_MAX; i++) {
+        if (sp_stalled[i].port == port) {
+            if (sp_stalled[i].allow > 0) {
+                sp_stalled[i].allow--;
+            } else {
+                drop = 1;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sp_stall_mutex);
+    return drop;
+}
+
+/* a raw PCB for TCP sees every segment before TCP does (lwIP delivers 127/8 and ::1 straight
+ * to the loop queue, past netif->output): eating a SYN is losing it on the wire */
+static u8_t sp_syn_filter(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr) {
+    (void)arg;
+    (void)pcb;
+    (void)addr;
+    if (sp_drop_syn(p)) {
+        pbuf_free(p);
+        return 1;
+    }
+    return 0;
+}
 
 static err_t sp_loop_out4(struct netif *netif, struct pbuf *p, const ip4_addr_t *addr) {
     (void)addr;
@@ -80,8 +169,29 @@ static void sp_start_once(void) {
     netif_set_default(&sp_loop_netif);
     netif_set_link_up(&sp_loop_netif);
     netif_set_up(&sp_loop_netif);
+    struct raw_pcb *filter = raw_new_ip_type(IPADDR_TYPE_ANY, IP_PROTO_TCP);
+    if (filter != NULL) {
+        raw_recv(filter, sp_syn_filter, NULL);
+    }
     UNLOCK_TCPIP_CORE();
     sp_start_result = 0;
+}
+
+int sp_host_abort_fd(int fd);
+
+/* test peers: reset lwIP socket fd's TCP connection now (Linux's close with SO_LINGER {1, 0};
+ * lwIP sends a reset then only when unsent data is left). 0 when a reset went out */
+int sp_host_abort_fd(int fd) {
+    int r = -1;
+    LOCK_TCPIP_CORE();
+    struct lwip_sock *sock = lwip_socket_dbg_get_socket(fd);
+    if (sock != NULL && sock->conn != NULL && NETCONNTYPE_GROUP(sock->conn->type) == NETCONN_TCP &&
+        sock->conn->pcb.tcp != NULL && sock->conn->pcb.tcp->state != LISTEN) {
+        tcp_abort(sock->conn->pcb.tcp); /* its error callback detaches the netconn */
+        r = 0;
+    }
+    UNLOCK_TCPIP_CORE();
+    return r;
 }
 
 /* start lwIP and the loopback netif once per process; 0 when ready */
