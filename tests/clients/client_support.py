@@ -162,7 +162,8 @@ def run_env(**settings):
     path = [ROOT, os.path.join(ROOT, "tools")]
     if os.environ.get("PYTHONPATH"):
         path.append(os.environ["PYTHONPATH"])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+    # the host engine: the servers the code talks to are OS processes on loopback
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), SOCKETPOOL_ENGINE="host")
     env.update({k: str(v) for k, v in settings.items()})
     return env
 

@@ -94,14 +94,19 @@ def pytest_configure(config):
     )
 
 
-@pytest.fixture(autouse=True)
-def _host_network_only(request):
+def pytest_collection_modifyitems(config, items):
     """Real servers run as OS processes on the host's loopback: only the host engine reaches
-    them. Tests marked any_engine talk to themselves through the pool and run on any
-    in-process target (host-lwip-* included)."""
-    target = request.config.getoption("--target", default="host")
-    if target != "host":
-        if request.node.get_closest_marker("any_engine") is None:
-            pytest.skip("needs the host network (real servers as OS processes): target host only")
-        if target not in ("host-lwip-esp32", "host-lwip-rp2"):
-            pytest.skip("client-library tests run in this process: in-process targets only")
+    them. Tests marked any_engine talk to themselves through the pool and also run on the
+    host-lwIP targets. (Skipped at collection, so no module fixture starts a server for them.)"""
+    target = config.getoption("--target", default="host")
+    if target == "host":
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    in_process = target in ("host-lwip-esp32", "host-lwip-rp2")
+    for item in items:
+        if not str(item.fspath).startswith(here + os.sep):
+            continue
+        if item.get_closest_marker("any_engine") is None:
+            item.add_marker(pytest.mark.skip(reason="needs the host network (servers are OS processes): target host only"))
+        elif not in_process:
+            item.add_marker(pytest.mark.skip(reason="client-library tests run in this process: in-process targets only"))
