@@ -618,7 +618,11 @@ int sp_connect(sp_sock_t *s, const char *ip, int port) {
         case ST_RESET:
             r = -(int)s->err;
             break;
-        default: /* ST_NEW, ST_FAILED: (re)try */
+        case ST_FAILED: /* the outcome of the last attempt, reported once (as Linux) */
+            r = -(int)s->err;
+            s->state = ST_NEW;
+            break;
+        default: /* ST_NEW: try */
             r = 0;
             if (ip4_addr_isbroadcast_u32(ip4_addr_get_u32(ip_2_ip4(&addr)), netif_default)
                 || ip4_addr_ismulticast(ip_2_ip4(&addr))) {
@@ -1073,5 +1077,13 @@ int sp_resolve(const char *host, int family, sp_addr_t *out, int max) {
     out[0].family = 2;
     format_ip(&addr, out[0].ip);
     return 1;
+}
+#else
+int sp_resolve(const char *host, int family, sp_addr_t *out, int max) {
+    (void)host;
+    (void)family;
+    (void)out;
+    (void)max;
+    return -SP_EOPNOTSUPP; /* no DNS client in this lwIP: the host build resolves through the OS */
 }
 #endif

@@ -1,0 +1,145 @@
+"""The Pico W raw-API core (ports/rp2040_cyw43) in C on host lwIP, under ASan + UBSan.
+
+* ``rp2_core_test.c``: the core's own duties (state machine, pbuf gathering with the window
+  reopened, accept queue overflow refused with a reset, UDP queue of 4 with sources, ECONNREFUSED,
+  back-pressure, linger-0 reset, closing a listener with pending connections) through
+  sp_engine.h, each case reported by name;
+* ``rp2_fuzz.c``: random call sequences for a bounded time (libFuzzer when clang has it, else a
+  seeded random driver), no crash, no sanitizer report, no socket left open;
+* the conformance suite on ``host-lwip-rp2`` with the ASan build of the core loaded.
+
+Needs cc, clang (optional) and Debian's liblwip-dev (scripts/setup.sh installs them).
+``SP_FUZZ_SECONDS`` sets the fuzz time (default 30).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORE = [
+    os.path.join(ROOT, "ports", "rp2040_cyw43", "sp_core_rp2.c"),
+    os.path.join(ROOT, "ports", "common", "sp_errno.c"),
+    os.path.join(ROOT, "ports", "host", "sp_host_platform.c"),
+]
+CFLAGS = [
+    "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-fno-omit-frame-pointer",
+    "-fno-sanitize-recover=undefined",
+    "-I" + os.path.join(ROOT, "ports", "common"),
+    "-I" + os.path.join(ROOT, "ports", "rp2040_cyw43"),
+    "-I/usr/include/lwip", "-DSP_DNS=0", "-DSP_IPV6=0",
+]
+LIBS = ["-llwip", "-lpthread"]
+CASES = [
+    "test_ipv6_and_raw_are_refused",
+    "test_round_trip_and_peer_address",
+    "test_bulk_transfer_reopens_the_window",
+    "test_recv_gathers_all_queued_segments",
+    "test_connect_to_closed_port_is_refused",
+    "test_accept_queue_overflow_is_refused_cleanly",
+    "test_udp_queues_four_datagrams_with_sources",
+    "test_full_send_buffer_says_eagain",
+    "test_linger_zero_close_resets_the_peer",
+    "test_options_and_errors_without_a_connection",
+    "test_closing_listener_with_pending_connections_frees_them",
+]
+SAN_ENV = {
+    "ASAN_OPTIONS": "abort_on_error=0:halt_on_error=1:detect_leaks=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+
+
+def _compile(compiler, sources, out, extra):
+    cmd = [compiler] + CFLAGS + extra + ["-o", out] + sources + CORE + LIBS
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=300)
+    assert done.returncode == 0, "compiling failed:\n%s\n%s" % (" ".join(cmd), done.stdout)
+    return out
+
+
+def _run(cmd, timeout):
+    env = dict(os.environ, **SAN_ENV)
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def core_test_output(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("rp2") / "rp2_core_test")
+    _compile("cc", [os.path.join(HERE, "rp2_core_test.c")], out,
+             ["-fsanitize=address,undefined"])
+    done = _run([out], timeout=300)
+    return done
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_rp2_core_case_passes_under_asan_and_ubsan(core_test_output, case):
+    lines = core_test_output.stdout.splitlines()
+    assert "ok %s" % case in lines, "\n".join(l for l in lines if case in l or "ERROR" in l) \
+        or core_test_output.stdout[-4000:]
+
+
+def test_rp2_core_test_run_reports_no_sanitizer_error(core_test_output):
+    text = core_test_output.stdout
+    assert "ERROR: AddressSanitizer" not in text and "runtime error:" not in text, text[-4000:]
+    assert "ERROR: LeakSanitizer" not in text, text[-4000:]
+    assert core_test_output.returncode == 0, text[-4000:]
+
+
+def _clang_has_libfuzzer():
+    clang = shutil.which("clang")
+    if not clang:
+        return None
+    probe = subprocess.run([clang, "-print-file-name=libclang_rt.fuzzer-x86_64.a"],
+                           stdout=subprocess.PIPE, text=True)
+    path = probe.stdout.strip()
+    return clang if os.path.isabs(path) and os.path.exists(path) else None
+
+
+def test_rp2_core_random_call_sequences_find_no_crash_or_leak(tmp_path):
+    seconds = int(os.environ.get("SP_FUZZ_SECONDS", "30"))
+    fuzz_src = [os.path.join(HERE, "rp2_fuzz.c")]
+    clang = _clang_has_libfuzzer()
+    if clang:
+        exe = _compile(clang, fuzz_src, str(tmp_path / "rp2_fuzz"),
+                       ["-fsanitize=fuzzer,address,undefined"])
+        corpus = tmp_path / "corpus"
+        corpus.mkdir()
+        done = _run([exe, "-max_total_time=%d" % seconds, "-timeout=20", "-rss_limit_mb=2048",
+                     "-print_final_stats=1", str(corpus)], timeout=seconds + 120)
+        assert done.returncode == 0, done.stdout[-6000:]
+        runs = re.search(r"Done (\d+) runs", done.stdout)
+        assert runs and int(runs.group(1)) > 0, done.stdout[-3000:]
+    else:
+        exe = _compile("cc", fuzz_src, str(tmp_path / "rp2_fuzz"),
+                       ["-fsanitize=address,undefined", "-DSP_FUZZ_STANDALONE"])
+        done = _run([exe, str(100 * seconds), "1"], timeout=seconds * 10 + 120)
+        assert done.returncode == 0, done.stdout[-6000:]
+        assert "no crash" in done.stdout
+
+
+def _asan_runtime():
+    found = subprocess.run(["cc", "-print-file-name=libasan.so"], stdout=subprocess.PIPE,
+                           text=True).stdout.strip()
+    return found if os.path.isabs(found) and os.path.exists(found) else None
+
+
+def test_conformance_suite_passes_on_the_asan_build_of_the_rp2_core(tmp_path):
+    runtime = _asan_runtime()
+    assert runtime, "the ASan runtime (libasan.so) is missing: install gcc's libasan"
+    env = dict(os.environ, SOCKETPOOL_LWIP_VARIANT="asan", LD_PRELOAD=runtime,
+               ASAN_OPTIONS="detect_leaks=0:halt_on_error=1",  # CPython itself leaks at exit
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    cmd = [sys.executable, "-m", "pytest", os.path.join(ROOT, "tests", "conformance"),
+           "--target", "host-lwip-rp2", "-q", "-x", "-p", "no:cacheprovider",
+           "--junitxml", str(tmp_path / "asan.xml")]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=1200)
+    text = done.stdout
+    assert "ERROR: AddressSanitizer" not in text and "runtime error:" not in text, text[-6000:]
+    assert done.returncode == 0, text[-6000:]
