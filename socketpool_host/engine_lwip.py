@@ -47,6 +47,7 @@ _IPSTR_LEN = 48
 _SEND_CHUNK = 256 * 1024  # a read-only buffer is copied at most this much per send call
 
 POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
+_HANDSHAKE_MS = 2
 
 _build_lock = threading.Lock()
 _engines = {}
@@ -252,6 +253,13 @@ class LwipSocket:
 
     def connect(self, ip, port):
         r = self._core.sp_connect(self._s, ip.encode(), port)
+        if r == -2:  # SP_EINPROGRESS
+            # lwIP's socket API forgets that a connection was established once a reset follows,
+            # so the core latches "connected" when it sees the socket writable. On loopback the
+            # handshake takes microseconds but this Python thread may wait milliseconds for the
+            # GIL while a peer accepts and resets; look once, briefly, as a kernel would have
+            # completed the handshake (see docs/engine-esp32.md, "connect then reset").
+            self._core.sp_poll(self._s, POLLOUT, _HANDSHAKE_MS)
         return self._engine._err(r) if r < 0 else 0
 
     def connect_result(self):

@@ -22,6 +22,7 @@ import struct
 import time
 
 _SLICE_MS = 50
+_HANDOFF_S = 0.002
 _MSG_DONTWAIT = 0x40
 _F_SETFL = 4
 _O_NONBLOCK = 0o4000
@@ -225,6 +226,12 @@ class PeerSocket:
         fd = self._retry(lambda: self._lwip.lwip_accept(self._live(), buf, ctypes.byref(n)), _POLLIN)
         conn = PeerSocket(self._stack, self.family, self.type, fd)
         conn._timeout = self._timeout
+        # A kernel completes the connecting side's connect() by itself; here that side is a
+        # Python thread that may not have run since its SYN went out, and lwIP's socket API
+        # cannot tell a reset after the handshake from a refusal once the reset is in. Give it
+        # the GIL for a moment before this peer can act (a sleep releases it; a ctypes call
+        # hardly does).
+        time.sleep(_HANDOFF_S)
         return conn, _parse_sockaddr(buf)
 
     def connect(self, addr):
