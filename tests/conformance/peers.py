@@ -224,6 +224,21 @@ def late_reader(conn, peer):
     return len(recv_all(conn))
 
 
+def trickle_reader(conn, peer):
+    """Read 4 KiB every 20 ms until ``peer.release``: a sender always makes a little progress."""
+    total = 0
+    while not peer.release.is_set():
+        time.sleep(0.02)
+        try:
+            data = conn.recv(4096)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not data:
+            break
+        total += len(data)
+    return total
+
+
 def delayed_reader(conn, peer):
     """Read nothing for a while, so a fast sender meets a full buffer; then read to end of stream;
     returns the bytes."""

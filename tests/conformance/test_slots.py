@@ -39,6 +39,16 @@ def automatic_gc_off(target):
             gc.enable()
 
 
+def needs_finalisers(target):
+    """A forgotten socket gives its slot back only where the gc finalises it."""
+    if getattr(target, "engine_name", None) == "micropython":
+        pytest.skip(
+            "MicroPython engine (stock firmware): MicroPython runs no __del__ of Python classes and "
+            "the unix port's sockets have no finaliser, so a forgotten socket keeps its slot until "
+            "closed (docs/engine-micropython.md)"
+        )
+
+
 def out_of_sockets(info):
     assert str(info.value) == "Out of sockets"
 
@@ -86,6 +96,7 @@ def test_raw_socket_refused_takes_no_slot(pool, target):
 
 
 def test_unreferenced_socket_is_collected_when_slots_run_out(pool, target):
+    needs_finalisers(target)
     with taken_slots(pool, target, leave=1):
         with automatic_gc_off(target):
             pool.socket(pool.AF_INET, pool.SOCK_DGRAM)  # dropped at once
@@ -94,6 +105,7 @@ def test_unreferenced_socket_is_collected_when_slots_run_out(pool, target):
 
 
 def test_socket_kept_alive_only_by_a_cycle_is_freed_by_the_gc_pass(pool, target):
+    needs_finalisers(target)
     with taken_slots(pool, target, leave=1):
         with automatic_gc_off(target):
             leaked = pool.socket(pool.AF_INET, pool.SOCK_DGRAM)
@@ -125,6 +137,7 @@ def test_accept_when_no_slot_is_free_raises_out_of_sockets_and_closes_the_connec
 
 
 def test_accept_at_exhaustion_collects_a_cycle_socket_first(pool, target, sockets, net4):
+    needs_finalisers(target)
     listener, port = tcp_listener(sockets, pool, net4)
     with taken_slots(pool, target, leave=1):
         with automatic_gc_off(target):
