@@ -51,6 +51,8 @@ EPIPE = _e("EPIPE", 32, 32)
 EMSGSIZE = _e("EMSGSIZE", 90, 122)
 ENOPROTOOPT = _e("ENOPROTOOPT", 92, 109)
 EDESTADDRREQ = _e("EDESTADDRREQ", 89, 121)
+ENETUNREACH = _e("ENETUNREACH", 101, 114)
+EHOSTUNREACH = _errno.EHOSTUNREACH
 
 _EAGAIN = -EAGAIN
 
@@ -223,6 +225,16 @@ def _unpeer(x):
     return "%d.%d.%d.%d" % (ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255), x & 0xFFFF
 
 
+def _connect_error(r):
+    """A failed connect as the contract names it: a reset while connecting is a refusal, and
+    "no route" is one error, EHOSTUNREACH, as on lwIP (docs/contract-notes.md)."""
+    if r == -ECONNRESET or r == -ECONNABORTED:
+        return -ECONNREFUSED
+    if r == -ENETUNREACH:
+        return -EHOSTUNREACH
+    return r
+
+
 class MPSocket:
     # _x (a class default until needed): the peer (see _peer) while connecting and once connected
     # (recvfrom_into reports it, and a connect in progress is asked again with it), or a failed
@@ -287,7 +299,7 @@ class MPSocket:
             if r == -EISCONN:
                 self._state_to(_CONNECTED)
                 return r
-            return -ECONNREFUSED if r == -ECONNRESET else r
+            return _connect_error(r)
         self._state_to(_CONNECTED)
         self._x = _peer(ip, port)
         return 0
@@ -311,8 +323,7 @@ class MPSocket:
             return 0
         if r in (-EALREADY, -EINPROGRESS, _EAGAIN):
             return -EINPROGRESS
-        if r == -ECONNRESET or r == -ECONNABORTED:
-            r = -ECONNREFUSED  # a reset while connecting is a refusal
+        r = _connect_error(r)
         self._state_to(_NEW)
         self._x = r
         return r
@@ -327,8 +338,10 @@ class MPSocket:
     def recv_into(self, buf, nbytes):
         if self._k & _RESET:
             return -ECONNRESET
+        if self._k & _TYPE_BITS != 1:
+            return self._recv_datagram(buf, nbytes)
         try:
-            # non-blocking readinto gathers everything queued; None = nothing queued
+            # non-blocking readinto gathers everything queued (TCP); None = nothing queued
             n = self._s.readinto(buf, nbytes)
         except OSError as e:
             return self._recv_error(e)
@@ -344,6 +357,17 @@ class MPSocket:
         elif r == -ECONNRESET:
             self._k |= _RESET  # reported once by the stack; the contract latches it
         return r
+
+    def _recv_datagram(self, buf, nbytes):
+        # readinto would run datagrams together: one recv is one datagram, cut to nbytes (copied:
+        # MicroPython sockets have no recv_into)
+        try:
+            data = self._s.recv(nbytes)
+        except OSError as e:
+            return self._recv_error(e)
+        n = len(data)
+        buf[0:n] = data
+        return n
 
     def recvfrom_into(self, buf, nbytes):
         if self._k & _TYPE_BITS == 1:
