@@ -24,6 +24,9 @@ _EAGAIN = errno.EAGAIN
 # non-blocking socket's handshake waits at most this long, so a silent peer cannot hang a server.
 NONBLOCKING_HANDSHAKE_S = 10.0
 
+# close() waits at most this long for held ciphertext and close_notify to leave
+CLOSE_LINGER_S = 2.0
+
 _RECORD = 16384  # largest TLS plaintext record: what one send() accepts
 _SOCK_STREAM = 1
 
@@ -377,22 +380,33 @@ class SSLSocket:
             self._disarm()
 
     def close(self):
-        """Send close_notify if it can go at once, then close the pool socket. Idempotent."""
+        """Send what is held and close_notify (waiting at most ``CLOSE_LINGER_S``), read what
+        the peer queued, then close the pool socket. Idempotent."""
         if self._closed:
             return
         self._closed = True
         tls = self._tls
-        try:
-            if tls is not None:
+        if tls is not None:
+            try:
                 try:
                     tls.unwrap()
                 except _ssl.SSLError:
-                    pass  # waits for the peer's close_notify: not needed to close
-                out = self._pending + self._outgoing.read()
-                if out:
-                    self._sock.settimeout(0)
-                    self._sock.send(out)
-        except (OSError, ValueError):
-            pass
+                    pass  # it then waits for the peer's close_notify: not needed to close
+                self._flush(time.monotonic() + CLOSE_LINGER_S)
+            except (OSError, ValueError):
+                pass
+            self._drain()
         self._pending = b""
         self._sock.close()
+
+    def _drain(self):
+        """Read what is queued (TLS 1.3 session tickets the application never asked for):
+        closing a TCP socket with unread data sends a reset, and the peer loses what it had
+        not read yet."""
+        try:
+            self._sock.settimeout(0)
+            for _ in range(64):
+                if self._sock.recv_into(self._rbuf) == 0:
+                    break
+        except OSError:
+            pass

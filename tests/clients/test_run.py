@@ -174,3 +174,32 @@ def test_slots_option_sets_the_host_engine_slot_count(tmp_path):
         timeout=60,
     )
     assert "slots 20\n" in out.stdout, out.stdout + out.stderr
+
+
+def test_ctrl_c_in_code_prints_keyboardinterrupt_and_exits_130(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from client_support import run_env
+
+    d = write(tmp_path, "import time\nprint('waiting')\nwhile True:\n    time.sleep(0.05)\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "socketpool_tools", "run", d],
+        env=run_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline() == "code.py output:\n"
+        assert proc.stdout.readline() == "waiting\n"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 130
+    assert out.startswith('Traceback (most recent call last):\n  File "code.py", line ')
+    assert out.endswith(", in <module>\nKeyboardInterrupt\n\nCode done running.\n")

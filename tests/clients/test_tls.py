@@ -279,3 +279,46 @@ def test_tls_between_two_pool_sockets_on_the_target_engine(pool, certs):
     t.join(15)
     listener.close()
     assert errors == []
+
+
+def test_nonblocking_send_raises_eagain_when_full_and_loses_nothing(pool, ssl_context, certs):
+    import hashlib
+
+    start = threading.Event()
+    got = {}
+
+    def drain(conn):
+        start.wait(10)
+        h, total = hashlib.sha256(), 0
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            h.update(data)
+            total += len(data)
+        got["total"], got["sha"] = total, h.hexdigest()
+
+    peer = TLSPeer(certs, drain)
+    s = tls_client(pool, ssl_context, peer.port)
+    s.setblocking(False)
+    chunk = bytes(range(256)) * 64
+    sent = hashlib.sha256()
+    total = 0
+    for _ in range(10000):  # the peer does not read yet: the buffers fill up
+        try:
+            n = s.send(chunk)
+        except OSError as e:
+            assert e.errno == errno.EAGAIN
+            break
+        sent.update(chunk[:n])
+        total += n
+    else:
+        pytest.fail("send never raised EAGAIN")
+    start.set()
+    s.settimeout(10)
+    n = s.send(chunk)  # held ciphertext goes first, then this
+    sent.update(chunk[:n])
+    total += n
+    s.close()
+    assert peer.join() is None
+    assert (got["total"], got["sha"]) == (total, sent.hexdigest())
