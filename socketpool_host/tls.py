@@ -174,8 +174,9 @@ class SSLSocket:
         self._closed = False
 
     def __del__(self):
+        # finaliser of a forgotten socket: close without waiting for the peer
         if not getattr(self, "_closed", True):
-            self.close()
+            self._close(_NONBLOCKING)
 
     def __enter__(self):
         return self
@@ -382,6 +383,9 @@ class SSLSocket:
     def close(self):
         """Send what is held and close_notify (waiting at most ``CLOSE_LINGER_S``), read what
         the peer queued, then close the pool socket. Idempotent."""
+        self._close(time.monotonic() + CLOSE_LINGER_S)
+
+    def _close(self, deadline):
         if self._closed:
             return
         self._closed = True
@@ -392,7 +396,7 @@ class SSLSocket:
                     tls.unwrap()
                 except _ssl.SSLError:
                     pass  # it then waits for the peer's close_notify: not needed to close
-                self._flush(time.monotonic() + CLOSE_LINGER_S)
+                self._flush(deadline)
             except (OSError, ValueError):
                 pass
             self._drain()

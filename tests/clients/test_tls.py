@@ -322,3 +322,16 @@ def test_nonblocking_send_raises_eagain_when_full_and_loses_nothing(pool, ssl_co
     s.close()
     assert peer.join() is None
     assert (got["total"], got["sha"]) == (total, sent.hexdigest())
+
+
+def test_forgotten_tls_socket_gives_its_slot_back(pool, ssl_context, certs):
+    import gc
+
+    peer = TLSPeer(certs, echo_once)
+    before = pool._slots_in_use()
+    s = tls_client(pool, ssl_context, peer.port)
+    assert pool._slots_in_use() == before + 1  # TLS takes no slot of its own, as on CircuitPython
+    del s
+    gc.collect()
+    assert pool._slots_in_use() == before
+    assert peer.join() is None
