@@ -48,6 +48,15 @@ def echo_once(conn):
     conn.sendall(conn.recv(1000).upper())
 
 
+def echo_over(s, peer, data):
+    """Send ``data`` to an echo_once peer, check the upper-cased reply, close both ends."""
+    s.send(data)
+    buf = bytearray(len(data))
+    assert s.recv_into(buf) == len(data) and buf == data.upper()
+    s.close()
+    assert peer.join() is None
+
+
 def tls_client(pool, ctx, port, timeout=5):
     s = ctx.wrap_socket(pool.socket(pool.AF_INET, pool.SOCK_STREAM), server_hostname="localhost")
     s.settimeout(timeout)
@@ -152,11 +161,7 @@ def test_check_hostname_off_accepts_another_name_signed_by_the_ca(pool, ssl_cont
     s = ssl_context.wrap_socket(pool.socket(), server_hostname="not-the-server.example")
     s.settimeout(5)
     s.connect(("127.0.0.1", peer.port))
-    s.send(b"ok")
-    buf = bytearray(2)
-    assert s.recv_into(buf) == 2 and buf == b"OK"
-    s.close()
-    assert peer.join() is None
+    echo_over(s, peer, b"ok")
 
 
 def test_empty_cadata_turns_verification_off(pool, certs):
@@ -164,11 +169,7 @@ def test_empty_cadata_turns_verification_off(pool, certs):
     ctx = tls.create_default_context()
     ctx.load_verify_locations(cadata="")  # as adafruit_httpserver does on CircuitPython
     s = tls_client(pool, ctx, peer.port)
-    s.send(b"ab")
-    buf = bytearray(2)
-    assert s.recv_into(buf) == 2 and buf == b"AB"
-    s.close()
-    assert peer.join() is None
+    echo_over(s, peer, b"ab")
 
 
 def test_cafile_is_accepted_as_well_as_cadata(pool, certs):
@@ -176,11 +177,7 @@ def test_cafile_is_accepted_as_well_as_cadata(pool, certs):
     ctx = tls.create_default_context()
     ctx.load_verify_locations(cafile=certs.cafile)
     s = tls_client(pool, ctx, peer.port)
-    s.send(b"cd")
-    buf = bytearray(2)
-    assert s.recv_into(buf) == 2 and buf == b"CD"
-    s.close()
-    assert peer.join() is None
+    echo_over(s, peer, b"cd")
 
 
 def test_wrap_socket_checks_its_arguments(pool, ssl_context):
