@@ -21,7 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages (the emulated Pico W target); add yours here
-NPM_PACKAGES=()
+NPM_PACKAGES=(rp2040js@1.4.1)
+if [ ${#NPM_PACKAGES[@]} -gt 0 ] && command -v npm >/dev/null; then
+  npm install -q --no-save --no-package-lock --no-audit --no-fund "${NPM_PACKAGES[@]}" \
+    || echo "setup: npm install failed; the emulated Pico W target will not be available" >&2
+fi
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

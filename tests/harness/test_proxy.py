@@ -166,3 +166,9 @@ def test_large_buffer_argument_is_staged_in_chunks_and_arrives_whole(session, th
     thing.echo(bytearray(data))
     session.run("0")
     assert session.run("len(_SP.T)") <= before
+
+
+def test_every_byte_value_survives_the_upload(session, thing):
+    data = bytes(range(256)) * 64 + b"\r\n\x03\x04\x00"
+    (got,), _kw = thing.echo(data)
+    assert bytes(got) == data

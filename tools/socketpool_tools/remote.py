@@ -132,6 +132,25 @@ def _sp_fill(h, at, text):
     import binascii
     d = binascii.a2b_base64(text)
     _SP.T[h][at:at + len(d)] = d
+def _sp_recv(h, n):
+    b = memoryview(_SP.T[h])
+    try:
+        import micropython
+        micropython.kbd_intr(-1)
+    except (ImportError, AttributeError):
+        micropython = None
+    got = 0
+    try:
+        rd = sys.stdin.buffer
+        while got < n:
+            k = rd.readinto(b[got:n])
+            if not k:
+                break
+            got += k
+    finally:
+        if micropython:
+            micropython.kbd_intr(3)
+    return got
 def _sp_cycle(h):
     o = _SP.T[h]
     o._cycle = [o]
@@ -200,6 +219,7 @@ class Session:
 
         self.gaierror = gaierror
         self._exec(AGENT)
+        self._stdin_ok = self.run("hasattr(sys.stdin, 'buffer')")
 
     # --- raw execution ---
     def _exec(self, code, timeout=None):
@@ -267,11 +287,19 @@ class Session:
         a small heap); the call gets a target bytearray, released after the call."""
         data = memoryview(data).cast("B")
         h = self.run("_sp_new(%d)" % len(data), flush=False)
+        self._staged.append(h)  # released after the call that uses it
+        send = getattr(self.transport, "exec_with_input", None)
+        if send is not None and self._stdin_ok:
+            # raw bytes on the console: the target reads them from its stdin
+            out, err = send("_sp_run(lambda: _sp_recv(%d,%d))" % (h, len(data)), data.tobytes(),
+                            self.call_timeout)
+            if err or ast.literal_eval(out.decode().strip().splitlines()[-1]) != ("R", len(data)):
+                raise RemoteError("uploading %d bytes failed: %r %r" % (len(data), out[-200:], err[-500:]))
+            return "_SP.T[%d]" % h
         chunk = self.upload_chunk
         for at in range(0, len(data), chunk):
             text = base64.b64encode(data[at:at + chunk]).decode()
             self._exec("_sp_fill(%d,%d,%r)" % (h, at, text))
-        self._staged.append(h)  # released after the call that uses it
         return "_SP.T[%d]" % h
 
     def decode(self, v):

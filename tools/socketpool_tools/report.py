@@ -31,7 +31,8 @@ DELIBERATE_FIXES = (
      r"refused"),
     ("espressif: non-blocking recv at end of stream raises ENOTCONN",
      "returns 0",
-     r"recv\w*(returns_0|eof|end_of_stream)\w*(every_mode|non_?blocking)"),
+     r"recv\w*(returns_0|eof|end_of_stream)\w*(every_mode|non_?blocking)"
+     r"|non_?blocking_recv\w*(end_of_stream|returns_0)"),
     ("raspberrypi: after a reset the next call raises EBADF",
      "ECONNRESET",
      r"after_reset\w*econnreset"),
@@ -46,7 +47,7 @@ DELIBERATE_FIXES = (
      r"accept\w*inherit|inherits?\w*timeout"),
     ("espressif: listen errors ignored; ops on closed sockets spin forever",
      "errors raised; EBADF at once",
-     r"listen\w*raises|closed\w*(ebadf|raises)|ebadf"),
+     r"listen\w*(raise|error)|closed\w*(ebadf|raise)"),
     ("shared layer: proto= keyword to getaddrinfo is rejected",
      "accepted",
      r"(six|proto)\w*keyword"),

@@ -242,6 +242,7 @@ def wifi_credentials(settings_path="settings.toml", environ=None):
 
 # --- remote targets -------------------------------------------------------------------------
 
+EMULATOR_BOOT_S = 300  # rp2040js runs a Pico W's boot at a fraction of real speed
 MICROPYTHON_HEAP = "16M"  # the unix port's default (2 MB) is smaller than some cases' data
 
 
@@ -314,15 +315,16 @@ class RemoteTarget:
                 self._proc = PtyProcess([binary, "-X", "heapsize=%s" % MICROPYTHON_HEAP], env=env)
                 transport = self._open_repl(RawRepl, self._proc.device, interrupt=self._proc.interrupt)
                 self._proc.start()
-                if not self._repl.wait_for(b">>> ", 30):
+                if not self._repl.wait_for(b">>> ", 30, alive=self._proc.alive):
                     raise TargetError("MicroPython did not start (no prompt on %s)" % self._proc.device)
                 self._repl.enter(soft_reset=False)
             elif spec.kind == "rp2040js":
                 self._proc = PtyProcess(rp2040js_command(spec.where, options.bootrom))
                 transport = self._open_repl(RawRepl, self._proc.device)
                 self._proc.start()
-                if not self._repl.wait_for(b">>> ", 120):
-                    raise TargetError("the emulated Pico W did not reach its prompt")
+                if not self._repl.wait_for(b">>> ", EMULATOR_BOOT_S, alive=self._proc.alive):
+                    raise TargetError("the emulated Pico W did not reach its prompt in %ds (see the "
+                                      "target log)" % EMULATOR_BOOT_S)
                 self._repl.enter(soft_reset=False)
                 self._deploy()
             else:
@@ -344,7 +346,9 @@ class RemoteTarget:
                     join = JOIN_WIFI % (ssid, password or "")
             self.session.exec_statements(SETUP % join, timeout=max(60, options.call_timeout))
             self.pool = _remote.pool_proxy(self.session, "_sp_pool")
-            self.socketpool = self.session.run("socketpool")
+            self.socketpool = self.session.run("socketpool")  # the target's module, proxied
+            self.engine = self.session.run("socketpool._engine")
+            self.radio = self.session.run("_sp_wifi")
             self.engine_name, self.ipv6, self.raw, self.slots = self.session.run(FACTS)
             self.host = self.peer_host = "127.0.0.1"
             if board:
@@ -370,9 +374,27 @@ class RemoteTarget:
             self.log.flush()
 
     def _deploy(self):
-        from socketpool_tools.deploy_min import deploy
+        """The board half of socketpool onto the device (the ``deploy`` command's own way), into
+        /lib; a device without a filesystem (a fresh emulator flash) gets a RAM disk first."""
+        from socketpool_tools import cmd_deploy
 
-        deploy(self._repl, board_library_dirs(), note=self._note)
+        root = project_root()
+        if not root:
+            raise RuntimeError("deploying needs a socketpool checkout (socketpool/, wifi/, compat/)")
+        files = cmd_deploy.board_files(root)
+        t = self._repl.t
+        lib, top = "/lib", "/"
+        if not self._repl_has_filesystem():
+            self._note("no filesystem on the device: deploying to a %d KiB RAM disk at /ram" % (RAMDISK_BLOCKS // 2))
+            self._repl.exec(RAMDISK % RAMDISK_BLOCKS, timeout=self.options.call_timeout)
+            lib, top = "/ram/lib", "/ram"
+        cmd_deploy.deploy_files(t, files, lib=lib, root=top, note=lambda m: self._note("deployed " + m))
+
+    def _repl_has_filesystem(self):
+        # writable, not just mounted: an emulator's flash may mount but refuse writes
+        out, err = self._repl.exec("import os\ntry:\n os.mkdir('/_sp_probe')\n os.rmdir('/_sp_probe')\n print(1)\n"
+                                   "except OSError:\n print(0)", timeout=self.options.call_timeout)
+        return out.strip() == b"1"
 
     # --- the hooks the conformance suite uses ---
     def gc_collect(self):
@@ -400,12 +422,43 @@ class RemoteTarget:
             self.log = None
 
 
+RAMDISK_BLOCKS = 256  # 128 KiB of 512-byte blocks: the library is about 20 KiB of .mpy
+RAMDISK = """
+import os, sys
+try:
+    import vfs
+except ImportError:
+    vfs = os
+class _SPRamDisk:
+    def __init__(self, blocks):
+        self.data = bytearray(blocks * 512)
+    def readblocks(self, n, buf, off=0):
+        a = n * 512 + off
+        buf[:] = self.data[a:a + len(buf)]
+    def writeblocks(self, n, buf, off=None):
+        a = n * 512 + (off or 0)
+        self.data[a:a + len(buf)] = buf
+    def ioctl(self, op, arg):
+        if op == 4:
+            return len(self.data) // 512
+        if op == 5:
+            return 512
+        if op == 6:
+            return 0
+_sp_disk = _SPRamDisk(%d)
+vfs.VfsLfs2.mkfs(_sp_disk)
+vfs.mount(vfs.VfsLfs2(_sp_disk), '/ram')
+sys.path.insert(0, '/ram/lib')
+sys.path.insert(0, '/ram')
+"""
+
+
 def rp2040js_command(firmware, bootrom=None):
     """The node command line that boots ``firmware`` in rp2040js with its console on stdio."""
     from socketpool_tools.transport import TargetError
 
     here = os.path.dirname(os.path.abspath(__file__))
-    launcher = os.path.join(here, "rp2040js_run.mjs")
+    launcher = os.path.join(here, "rp2040js_run.cjs")
     bootrom = bootrom or os.environ.get("SOCKETPOOL_RP2040_BOOTROM")
     if not bootrom or not os.path.isfile(bootrom):
         raise TargetError("rp2040js needs the RP2040 bootrom image: --bootrom PATH or $SOCKETPOOL_RP2040_BOOTROM")

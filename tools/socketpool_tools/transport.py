@@ -102,9 +102,17 @@ class RawRepl:
         self.log.flush()
 
     # --- session ---
-    def wait_for(self, ending, timeout):
-        """Read until ``ending`` (a banner) or ``timeout``; True when seen."""
-        data = self.t.read_until(1, ending, timeout=None, timeout_overall=timeout)
+    def wait_for(self, ending, timeout, alive=None):
+        """Read until ``ending`` (a banner) or ``timeout``, or until ``alive()`` says the program
+        behind the port has gone; True when seen."""
+        data = b""
+        deadline = time.monotonic() + timeout
+        while not data.endswith(ending) and time.monotonic() < deadline:
+            c = self.t.serial.read(1)
+            if c:
+                data += c
+            elif alive is not None and not alive():
+                break
         self._log("<<", data)
         return data.endswith(ending)
 
@@ -133,7 +141,11 @@ class RawRepl:
             self.lost = str(e)
             raise
 
-    def exec(self, code, timeout=30):
+    def exec_with_input(self, code, payload, timeout=30):
+        """Run ``code``, which reads ``len(payload)`` raw bytes from its stdin, and send them."""
+        return self.exec(code, timeout, payload)
+
+    def exec(self, code, timeout=30, payload=None):
         """Run ``code`` on the device; ``(stdout, stderr)`` as bytes. Raises TargetTimeout when
         the deadline passes (the device is interrupted and the session recovered first)."""
         if self.lost:
@@ -145,6 +157,9 @@ class RawRepl:
         deadline = time.monotonic() + timeout
         try:
             self.t.exec_raw_no_follow(code)
+            if payload:
+                self._log("->", "(%d raw bytes on the console)" % len(payload))
+                self.t.serial.write(payload)
         except self._TransportError as e:
             raise TargetError("%s: %s" % (self.device, e)) from None
         r = self.t.follow_deadline(deadline)
@@ -183,10 +198,9 @@ class PtyProcess:
         self._prog_master, prog_slave = pty.openpty()
         self._dev_master, self._dev_slave = pty.openpty()
         tty.setraw(self._dev_slave)
-        tty.setraw(prog_slave)  # no \n -> \r\n rewriting on the program's output
-        attrs = termios.tcgetattr(prog_slave)
-        attrs[3] |= termios.ISIG
-        termios.tcsetattr(prog_slave, termios.TCSANOW, attrs)
+        # raw: no \n -> \r\n rewriting of the program's output, and a Ctrl-C byte reaches the
+        # program as a byte (for the raw REPL), not as SIGINT
+        tty.setraw(prog_slave)
         self.device = os.ttyname(self._dev_slave)
         self._popen = dict(args=argv, stdin=prog_slave, stdout=prog_slave,
                            stderr=stderr_log if stderr_log is not None else prog_slave,

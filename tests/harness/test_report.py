@@ -1,0 +1,98 @@
+"""The compatibility report: built from a run's JUnit XML, printed as a table and written as HTML."""
+
+import ast
+import os
+import re
+
+from socketpool_tools import redact
+from socketpool_tools.report import DELIBERATE_FIXES, Report, area_titles, read_junit
+
+SUITE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conformance")
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="6">
+<testcase classname="tests.conformance.test_tcp" name="test_connect_refused_raises_econnrefused[ipv4]" time="0.1"/>
+<testcase classname="tests.conformance.test_tcp" name="test_connect_refused_raises_econnrefused[ipv6]" time="0.1">
+  <failure message="AssertionError: expected ECONNREFUSED &lt;got&gt; ECONNRESET">trace</failure></testcase>
+<testcase classname="tests.conformance.test_tcp" name="test_recv_into_gathers_everything_queued" time="0.2"/>
+<testcase classname="tests.conformance.test_udp" name="test_udp_round_trip[ipv6]" time="0.0">
+  <skipped type="pytest.skip" message="target has no IPv6"/></testcase>
+<testcase classname="tests.conformance.test_fixes" name="test_fix_failed_lookup_is_silent" time="0.0">
+  <error message="board password hunter22 leaked">x</error></testcase>
+<testcase classname="tests.conformance.test_fixes" name="test_fix_negative_timeout_raises_valueerror" time="0.0"/>
+</testsuite></testsuites>
+"""
+
+
+def make_report(tmp_path):
+    p = tmp_path / "run.xml"
+    p.write_text(JUNIT)
+    return Report("micropython", read_junit(str(p)), {"test_tcp": "Contract section 4: TCP"})
+
+
+def test_junit_cases_are_read_with_outcome_and_message(tmp_path):
+    cases = make_report(tmp_path).cases
+    assert [(c.module, c.outcome) for c in cases] == [
+        ("test_tcp", "passed"), ("test_tcp", "failed"), ("test_tcp", "passed"),
+        ("test_udp", "skipped"), ("test_fixes", "failed"), ("test_fixes", "passed")]
+    assert cases[1].message == "AssertionError: expected ECONNREFUSED <got> ECONNRESET"
+
+
+def test_parametrised_cases_fold_into_one_behaviour_failing_if_any_fails(tmp_path):
+    areas = dict(make_report(tmp_path).areas())
+    rows = {b: (o, d) for b, o, d in areas["Contract section 4: TCP"]}
+    outcome, detail = rows["connect refused raises econnrefused"]
+    assert outcome == "failed"
+    assert "1 failed, 1 passed" in detail and "ECONNREFUSED" in detail
+    assert rows["recv into gathers everything queued"] == ("passed", "")
+
+
+def test_area_without_title_is_named_after_its_module(tmp_path):
+    areas = dict(make_report(tmp_path).areas())
+    assert areas["test_udp"] == [("udp round trip", "skipped", "target has no IPv6")]
+
+
+def test_deliberate_fix_rows_show_circuitpython_behaviour_beside_the_result(tmp_path):
+    fixes = {cp: (here, outcome, names) for cp, here, outcome, names in make_report(tmp_path).fixes()}
+    here, outcome, names = fixes["both: a refused connect reports ECONNRESET"]
+    assert here.startswith("ECONNREFUSED") and outcome == "failed"
+    assert names == ["test_connect_refused_raises_econnrefused"]
+    assert fixes["raspberrypi: recv_into returns at most one segment"][1] == "passed"
+    assert fixes["raspberrypi: one UDP datagram buffered per socket"][1] == "no test"
+
+
+def test_text_table_has_totals_areas_and_fixes(tmp_path):
+    text = make_report(tmp_path).text()
+    assert text.startswith("socketpool compatibility on target micropython: 3 passed, 2 failed, 1 skipped")
+    assert "  FAIL  connect refused raises econnrefused" in text
+    assert "Deliberate fixes (contract section 5)" in text
+    assert "-> ECONNREFUSED (a reset while connecting is a refusal)" in text
+
+
+def test_html_report_escapes_and_colours_results(tmp_path):
+    page = make_report(tmp_path).html()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "&lt;got&gt;" in page and "<got>" not in page
+    assert "<td class='fail'>failed</td>" in page and "<td class='pass'>passed</td>" in page
+
+
+def test_reports_mask_registered_secrets(tmp_path):
+    redact.add_secret("hunter22")
+    rep = make_report(tmp_path)
+    assert "hunter22" not in rep.text() + rep.html()
+
+
+def test_every_deliberate_fix_row_is_pinned_by_a_test_of_the_suite():
+    names = set()
+    for f in os.listdir(SUITE):
+        if f.startswith("test_") and f.endswith(".py"):
+            with open(os.path.join(SUITE, f)) as fh:
+                tree = ast.parse(fh.read())
+            names |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    unmatched = [cp for cp, _here, pattern in DELIBERATE_FIXES if not any(re.search(pattern, n) for n in names)]
+    assert unmatched == []
+
+
+def test_area_titles_come_from_module_docstrings():
+    titles = area_titles(SUITE)
+    assert titles["test_fixes"].startswith("Contract section 5")
