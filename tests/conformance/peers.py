@@ -281,20 +281,25 @@ class UdpPeer:
 
     def send_later(self, data, to, delay=0.2):
         """Send ``data`` to ``to`` from a thread after ``delay``; returns the joinable thread."""
-
-        def run():
-            time.sleep(delay)
-            self.sock.sendto(data, to)
-
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        return t
+        return run_later(delay, self.sock.sendto, data, to)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.sock.close()
+
+
+def run_later(delay, fn, *args):
+    """Run ``fn(*args)`` in a thread after ``delay`` seconds; returns the thread (see join)."""
+
+    def run():
+        time.sleep(delay)
+        fn(*args)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
 
 
 def connect_to(host, port):

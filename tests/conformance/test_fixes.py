@@ -148,8 +148,7 @@ def check_inherited(conn, client, timeout):
             with raises_errno(errno.EAGAIN):
                 conn.recv_into(buf)
         elif timeout is None:  # blocking: waits for data sent later
-            t = peers.threading.Thread(target=lambda: (peers.settle(0.2), client.sendall(b"late")))
-            t.start()
+            t = peers.run_later(0.2, client.sendall, b"late")
             try:
                 assert conn.recv_into(buf) >= 1
             finally:

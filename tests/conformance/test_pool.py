@@ -36,7 +36,7 @@ def test_new_socket_is_stream_by_default(sockets):
     assert s.type == 1
 
 
-def test_socket_takes_family_type_and_proto(pool, sockets):
+def test_socket_takes_family_type_and_proto(pool):
     s = pool.socket(pool.AF_INET, pool.SOCK_DGRAM, pool.IPPROTO_UDP)
     try:
         assert s.type == pool.SOCK_DGRAM

@@ -257,10 +257,11 @@ def test_recv_into_never_connected_raises_enotconn(sockets):
         s.recv_into(bytearray(4))
 
 
-def test_recv_into_on_listener_raises_enotconn(sockets, pool, net4):
+@pytest.mark.parametrize("call", ["recv_into", "recvfrom_into"])
+def test_recv_on_listener_raises_enotconn(sockets, pool, net4, call):
     s, _port = tcp_listener(sockets, pool, net4, timeout=1)
     with raises_errno(errno.ENOTCONN):
-        s.recv_into(bytearray(4))
+        getattr(s, call)(bytearray(4))
 
 
 def test_recvfrom_into_on_tcp_returns_count_and_peer_address(sockets, net):
