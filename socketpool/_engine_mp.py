@@ -323,6 +323,12 @@ class MPSocket:
             return 0
         if r in (-EALREADY, -EINPROGRESS, _EAGAIN):
             return -EINPROGRESS
+        if r == -ECONNRESET and _UNIX:
+            # Linux reports a reset during the handshake as ECONNREFUSED; ECONNRESET here means
+            # the connection was made and then reset: connected, with the reset latched
+            self._state_to(_CONNECTED)
+            self._k |= _RESET
+            return 0
         r = _connect_error(r)
         self._state_to(_NEW)
         self._x = r

@@ -515,3 +515,32 @@ result(out)
     join()
     assert r == [0, 8001]
     srv.close()
+
+
+def test_connection_reset_before_connect_completes_is_econnreset_not_refusal(vm):
+    srv = tcp_server()
+    port = srv.getsockname()[1]
+
+    def accept_and_reset():
+        conn, _ = srv.accept()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()  # RST after the handshake completed
+
+    join = in_thread(accept_and_reset)
+    r = vm.run(
+        """
+import time
+s = pool.socket()
+s.setblocking(False)
+first = err(s.connect, ("127.0.0.1", ARGS["port"]))
+time.sleep_ms(500)  # the handshake completes and the peer resets before anyone asks
+s.settimeout(1)
+out = [first, err(s.send, b"x"), err(s.recv_into, bytearray(4))]
+s.close()
+result([out, errno.EINPROGRESS, errno.ECONNRESET])
+""",
+        {"port": port},
+    )
+    join()
+    assert r[0] == [["OSError", r[1]], ["OSError", r[2]], ["OSError", r[2]]]
+    srv.close()
