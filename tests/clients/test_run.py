@@ -203,3 +203,13 @@ def test_ctrl_c_in_code_prints_keyboardinterrupt_and_exits_130(tmp_path):
     assert proc.returncode == 130
     assert out.startswith('Traceback (most recent call last):\n  File "code.py", line ')
     assert out.endswith(", in <module>\nKeyboardInterrupt\n\nCode done running.\n")
+
+
+def test_syntax_error_in_code_is_shown_with_its_line(tmp_path):
+    d = write(tmp_path, "print('a')\nif True\n    pass\n")
+    result = run_code_py(d)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[:3] == ["code.py output:", "Traceback (most recent call last):", '  File "code.py", line 2']
+    assert lines[3].startswith("SyntaxError: ")  # the wording is the interpreter's
+    assert lines[4:] == ["", "Code done running."]

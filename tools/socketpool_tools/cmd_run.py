@@ -191,8 +191,15 @@ def format_exception(exc, code_path, code_dir):
             if os.path.abspath(fn) == code_path:
                 frames = frames[k:]
                 break
+        else:
+            frames = []
         for fn, lineno, name in frames:
             lines.append('  File "%s", line %d, in %s' % (_shown_name(fn, code_dir), lineno, name))
+        if isinstance(e, SyntaxError) and e.filename:
+            # as a board: where the compiler stopped, then the bare message
+            lines.append('  File "%s", line %s' % (_shown_name(e.filename, code_dir), e.lineno))
+            lines.append("%s: %s" % (type(e).__name__, e.msg))
+            continue
         msg = str(e)
         lines.append("%s: %s" % (_type_name(e), msg) if msg else _type_name(e))
     return lines
