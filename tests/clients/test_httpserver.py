@@ -93,6 +93,13 @@ def test_silent_client_does_not_stop_the_server(app):
     with socket.create_connection(("127.0.0.1", app.port), timeout=10) as silent:
         status, body, _ = get(app.port, "/hello", timeout=30)
         assert (status, body) == (200, b"hello")
+        if shutil.which("curl"):  # and curl, too
+            out = subprocess.run(
+                ["curl", "-sS", "--max-time", "20", "http://127.0.0.1:%d/hello" % app.port],
+                capture_output=True,
+                timeout=30,
+            )
+            assert out.stdout == b"hello", out.stderr
         silent.settimeout(10)
         assert silent.recv(100) == b""  # the server closed the silent connection
 
