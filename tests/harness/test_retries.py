@@ -52,3 +52,26 @@ def test_without_retries_a_remote_failure_is_final(run_pytest, tmp_path):
     r = run_pytest(FLAKY, "--target", "micropython")
     assert r.returncode == 1
     assert attempts(tmp_path) == 1
+
+
+def test_slow_target_start_does_not_count_against_the_first_cases_timeout(run_pytest):
+    # a stand-in target that takes longer to start than the case may run (a board being
+    # deployed to, an emulator booting)
+    r = run_pytest({
+        "conftest.py": """
+            import time
+            import socketpool_tools.pytest_plugin as plugin
+            real = plugin.make_target
+            def slow_make_target(spec, options):
+                time.sleep(2.5)
+                return real(spec, options)
+            plugin.make_target = slow_make_target
+        """,
+        "test_slow.py": """
+            import pytest
+            @pytest.mark.timeout(2)
+            def test_first_case(target):
+                assert target.name == "host"
+        """}, "--target", "host")
+    assert r.returncode == 0, r.stdout
+    assert "1 passed" in r.stdout

@@ -5,6 +5,8 @@ a serial board, rfc2217:// or socket://, auto, rp2040js:<image>) give a proxy wh
 the target through the raw REPL, while the peers stay in this pytest process.
 """
 
+import contextlib
+import signal
 
 import pytest
 
@@ -85,9 +87,24 @@ def target_options(config):
 
 @pytest.fixture(scope="session")
 def target(request):
-    t = make_target(request.config._socketpool_spec, target_options(request.config))
+    with _case_timer_paused():  # booting and deploying a target is not the first case's time
+        t = make_target(request.config._socketpool_spec, target_options(request.config))
     yield t
     t.close()
+
+
+@contextlib.contextmanager
+def _case_timer_paused():
+    """Hold pytest-timeout's per-case alarm (its signal method) while the target starts."""
+    timer = getattr(signal, "ITIMER_REAL", None)
+    left = signal.getitimer(timer)[0] if timer is not None else 0
+    if left:
+        signal.setitimer(timer, 0)
+    try:
+        yield
+    finally:
+        if left:
+            signal.setitimer(timer, left)
 
 
 @pytest.fixture

@@ -365,7 +365,10 @@ class RemoteTarget:
             raise
 
     def _open_repl(self, cls, device, interrupt=None):
-        self._repl = cls(device, baudrate=self.options.baudrate, log=self.log, interrupt=interrupt)
+        # a slow device (the emulator, a busy board) may take a while for the raw-paste handshake
+        wait = 0.5 if self.spec.kind == "micropython" else 3.0
+        self._repl = cls(device, baudrate=self.options.baudrate, log=self.log, interrupt=interrupt,
+                         port_timeout=wait)
         return self._repl
 
     def _note(self, text):
