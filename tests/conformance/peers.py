@@ -97,6 +97,7 @@ class TcpPeer:
         self.connections = connections
         self.release = threading.Event()
         self.accepted = threading.Event()
+        self.sent = threading.Event()  # set by handlers that send, once they have sent
         self.result = None
         self.error = None
         self.conn = None
@@ -125,6 +126,11 @@ class TcpPeer:
     def __enter__(self):
         self.thread.start()
         return self
+
+    def wait_sent(self):
+        """Wait until the handler has sent everything, then for loopback delivery."""
+        assert self.sent.wait(JOIN), "the peer did not send within %s s" % JOIN
+        settle(0.1)
 
     def close(self):
         self.release.set()
@@ -181,6 +187,7 @@ def sender(*segments, close=True, nodelay=True):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for seg in segments:
             conn.sendall(seg)
+        peer.sent.set()
         if not close:
             peer.release.wait(JOIN)
 

@@ -111,7 +111,7 @@ def test_fix_recv_into_gathers_queued_segments_up_to_bufsize(sockets, net4):
     parts = [bytes([48 + i]) * 50 for i in range(8)]
     with peers.TcpPeer(net4.peer_host, peers.sender(*parts, close=False)) as peer:
         s = tcp_client(sockets, net4, peer)
-        peers.settle()
+        peer.wait_sent()
         buf = bytearray(400)
         assert s.recv_into(buf, 120) == 120
         assert s.recv_into(buf) == 280

@@ -40,7 +40,7 @@ def test_every_call_after_close_raises_ebadf_at_once(pool, type_name, call, time
 def test_every_call_after_close_of_a_connected_socket_raises_ebadf(pool, sockets, net4, call):
     with peers.TcpPeer(net4.peer_host, peers.sender(b"queued", close=False)) as peer:
         s = tcp_client(sockets, net4, peer)
-        peers.settle(0.05)
+        peer.wait_sent()
         s.close()
         with raises_errno(errno.EBADF):
             CALLS[call](s, pool)

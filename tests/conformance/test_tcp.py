@@ -180,7 +180,7 @@ def test_recv_into_gathers_everything_queued(sockets, net):
     parts = [bytes([65 + i]) * 100 for i in range(5)]
     with peers.TcpPeer(net.peer_host, peers.sender(*parts, close=False)) as peer:
         s = tcp_client(sockets, net, peer)
-        peers.settle()
+        peer.wait_sent()
         buf = bytearray(1000)
         assert s.recv_into(buf) == 500
         assert bytes(buf[:500]) == b"".join(parts)
@@ -189,7 +189,7 @@ def test_recv_into_gathers_everything_queued(sockets, net):
 def test_recv_into_stops_at_bufsize(sockets, net4):
     with peers.TcpPeer(net4.peer_host, peers.sender(b"0123456789", close=False)) as peer:
         s = tcp_client(sockets, net4, peer)
-        peers.settle()
+        peer.wait_sent()
         buf = bytearray(10)
         assert s.recv_into(buf, 3) == 3
         assert bytes(buf[:3]) == b"012"
@@ -201,7 +201,7 @@ def test_recv_into_stops_at_bufsize(sockets, net4):
 def test_recv_into_bufsize_zero_negative_or_omitted_means_len_buf(sockets, net4, bufsize):
     with peers.TcpPeer(net4.peer_host, peers.sender(b"abcdefgh", close=False)) as peer:
         s = tcp_client(sockets, net4, peer)
-        peers.settle()
+        peer.wait_sent()
         buf = bytearray(6)
         n = s.recv_into(buf) if bufsize is None else s.recv_into(buf, bufsize)
         assert n == 6 and bytes(buf) == b"abcdef"

@@ -159,7 +159,7 @@ def test_recv_nonblocking_without_data_raises_eagain(sockets, net, call):
 def test_recv_nonblocking_with_data_returns_it(sockets, net4):
     with peers.TcpPeer(net4.peer_host, peers.sender(b"ready", close=False)) as peer:
         s = waiting_client(sockets, net4, peer, 0)
-        peers.settle()
+        peer.wait_sent()
         buf = bytearray(8)
         assert s.recv_into(buf) == 5 and bytes(buf[:5]) == b"ready"
 
