@@ -297,7 +297,9 @@ class SSLSocket:
             try:
                 self._handshake(deadline)
             except BaseException:
-                self.close()  # as CircuitPython: a failed handshake leaves the socket closed
+                # as CircuitPython: a failed handshake leaves the socket closed (at once: the
+                # caller's timeout has already been spent)
+                self._close(_NONBLOCKING)
                 raise
         finally:
             self._disarm()
@@ -313,7 +315,7 @@ class SSLSocket:
             child._start(True, None)
             child._handshake(deadline)
         except BaseException:
-            child.close()
+            child._close(_NONBLOCKING)
             raise
         finally:
             child._disarm()
