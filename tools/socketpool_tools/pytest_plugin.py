@@ -40,6 +40,8 @@ def pytest_addoption(parser):
     group.addoption("--no-deploy", action="store_true",
                     help="do not copy socketpool onto a board first")
     group.addoption("--bootrom", default=None, help="RP2040 bootrom image for rp2040js targets")
+    group.addoption("--no-soft-reset", action="store_true",
+                    help="do not soft-reset a serial target first (a unix port behind a serial server)")
 
 
 def _workerid(config):
@@ -82,6 +84,7 @@ def target_options(config):
         settings=config.getoption("--settings"),
         deploy=not config.getoption("--no-deploy"),
         bootrom=config.getoption("--bootrom"),
+        soft_reset=not config.getoption("--no-soft-reset"),
     )
 
 

@@ -250,7 +250,7 @@ class TargetOptions:
     """How to reach and drive a remote target (from the pytest options)."""
 
     def __init__(self, log_dir=None, call_timeout=30.0, peer_host=None, settings="settings.toml",
-                 deploy=True, baudrate=115200, bootrom=None):
+                 deploy=True, baudrate=115200, bootrom=None, soft_reset=True):
         self.log_dir = log_dir
         self.call_timeout = call_timeout
         self.peer_host = peer_host
@@ -258,6 +258,7 @@ class TargetOptions:
         self.deploy = deploy
         self.baudrate = baudrate
         self.bootrom = bootrom
+        self.soft_reset = soft_reset  # off for a device that a soft reset ends (the unix port)
 
 
 SETUP = """
@@ -334,7 +335,8 @@ class RemoteTarget:
                     if device is None:
                         raise TargetError("auto: no USB serial board found")
                 transport = self._open_repl(RawRepl, device)
-                self._repl.enter(soft_reset=True)  # a fresh interpreter: no sockets left open
+                # a fresh interpreter: no sockets left open
+                self._repl.enter(soft_reset=options.soft_reset)
                 if options.deploy:
                     self._deploy()
             chunk = 49152 if spec.kind in ("micropython", "host-proxy") else _remote.UPLOAD_CHUNK
