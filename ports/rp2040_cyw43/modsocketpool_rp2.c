@@ -367,7 +367,7 @@ static MP_DEFINE_CONST_FUN_OBJ_0(sp_mod_live_slots_obj, sp_mod_live_slots);
 static const mp_rom_map_elem_t sp_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__socketpool) },
     { MP_ROM_QSTR(MP_QSTR_NAME), MP_ROM_QSTR(MP_QSTR_rp2) },
-    { MP_ROM_QSTR(MP_QSTR_MAX_SLOTS), MP_ROM_INT(SP_MAX_SLOTS) },
+    { MP_ROM_QSTR(MP_QSTR_MAX_SLOTS), MP_ROM_INT(SP_RP2_SLOTS) },
     { MP_ROM_QSTR(MP_QSTR_IPV6), MP_ROM_FALSE },
     { MP_ROM_QSTR(MP_QSTR_RAW), MP_ROM_FALSE },
     { MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&sp_mod_socket_obj) },

@@ -400,7 +400,7 @@ static int poll_mask(sp_sock_t *s, int events) {
 /* --- engine facts --- */
 
 int sp_max_slots(void) {
-    return SP_MAX_SLOTS;
+    return SP_RP2_SLOTS;
 }
 
 int sp_has_ipv6(void) {

@@ -7,7 +7,17 @@
 
 #include <stddef.h>
 
+#include "lwip/opt.h"
+
 #include "sp_engine.h"
+
+/* socket slots: SP_MAX_SLOTS, but never more than lwIP's fixed pool of TCP PCBs (firmware), so
+ * running out is the API layer's RuntimeError('Out of sockets'), not ENOMEM from lwIP */
+#if !MEMP_MEM_MALLOC && MEMP_NUM_TCP_PCB < SP_MAX_SLOTS
+#define SP_RP2_SLOTS MEMP_NUM_TCP_PCB
+#else
+#define SP_RP2_SLOTS SP_MAX_SLOTS
+#endif
 
 #ifdef __cplusplus
 extern "C" {
