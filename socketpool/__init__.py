@@ -319,8 +319,10 @@ if _MICROPYTHON:
         pass
 
 
-# built once: a tuple written in a call builds (allocates) on every call on MicroPython
+# built once: a tuple written in a call builds (allocates) on every call on MicroPython, which
+# there costs more than the rest of a send (docs/engine-micropython.md)
 _READ_ONLY = (bytes, str)
+_BYTES_LIKE = (bytes, bytearray, memoryview)
 
 
 def _raise(r):
@@ -505,7 +507,7 @@ class Socket(_Base):
 
     # --- send ---
     def _check_data(self, data):
-        if isinstance(data, (bytes, bytearray, memoryview)):
+        if isinstance(data, _BYTES_LIKE):
             return
         if not isinstance(data, str):
             try:
