@@ -231,6 +231,7 @@ class Session:
     def run(self, expr, timeout=None, flush=True):
         """Evaluate source ``expr`` on the target and return its decoded value (or raise).
         ``flush``: release dropped handles first (not while staging a call's arguments)."""
+        __tracebackhide__ = True  # a failing case shows the test's line and the target's traceback
         prefix = ""
         if self._drops and flush:
             drops, self._drops = self._drops, []
@@ -376,6 +377,7 @@ class RemoteMethod:
         self._name = name
 
     def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
         obj = self._obj
         s = object.__getattribute__(obj, "_s")
         if self._name in ("recv_into", "recvfrom_into") and args and _writable(args[0]):
@@ -417,6 +419,7 @@ class RemoteObject:
         object.__setattr__(self, "_released", False)
 
     def __getattr__(self, name):
+        __tracebackhide__ = True
         s = object.__getattribute__(self, "_s")
         if name.startswith("__"):
             raise AttributeError(name)
@@ -432,6 +435,7 @@ class RemoteObject:
         s.run("setattr(%s,%r,%s)" % (s.src(self), name, s.src(value)))
 
     def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
         s = object.__getattribute__(self, "_s")
         return s.run("%s(%s)" % (s.src(self), _arglist(s, args, kwargs)))
 
