@@ -98,6 +98,7 @@ class TcpPeer:
         self.release = threading.Event()
         self.accepted = threading.Event()
         self.sent = threading.Event()  # set by handlers that send, once they have sent
+        self.go = threading.Event()  # lets a gated handler start
         self.result = None
         self.error = None
         self.conn = None
@@ -134,6 +135,7 @@ class TcpPeer:
 
     def close(self):
         self.release.set()
+        self.go.set()
         self.thread.join(GRACE)
         conn = self.conn
         if self.thread.is_alive() and conn is not None:
@@ -246,10 +248,10 @@ def trickle_reader(conn, peer):
     return total
 
 
-def delayed_reader(conn, peer):
-    """Read nothing for a while, so a fast sender meets a full buffer; then read to end of stream;
-    returns the bytes."""
-    time.sleep(0.3)
+def gated_reader(conn, peer):
+    """Read nothing until ``peer.go`` (or the peer's close); then read to end of stream; returns
+    the bytes."""
+    peer.go.wait(JOIN)
     return recv_all(conn)
 
 

@@ -8,22 +8,25 @@ import errno
 import pytest
 
 from . import peers
-from .support import raises_errno, tcp_client, tcp_listener, udp_socket
+from .support import fill_send_buffer, raises_errno, tcp_client, tcp_listener, udp_socket
 
 
 def test_fix_blocking_send_waits_for_room_so_sendall_completes(sockets, net4):
     # espressif: EAGAIN from a blocking send with a full buffer made sendall fail part-way
-    data = bytes(range(256)) * (32 * 1024)  # 8 MiB: more than the stacks hold while nobody reads
-    with peers.TcpPeer(net4.peer_host, peers.delayed_reader, rcvbuf=4096) as peer:
-        s = tcp_client(sockets, net4, peer, timeout=None)
-        assert s.sendall(data) is None
-        sent = 0
-        for _ in range(1000):  # plain send on a blocking socket waits too, never EAGAIN
-            sent += s.send(data[sent:65536])
-            if sent == 65536:
-                break
+    data = bytes(range(256)) * (16 * 1024)  # 4 MiB
+    with peers.TcpPeer(net4.peer_host, peers.gated_reader, rcvbuf=4096) as peer:
+        s = tcp_client(sockets, net4, peer)
+        queued = fill_send_buffer(s)  # the peer reads nothing yet: no room at all
+        s.setblocking(True)
+        opener = peers.run_later(0.2, peer.go.set)  # the peer starts reading a bit later
+        n = s.send(data)  # waits for room instead of EAGAIN
+        peers.join(opener)
+        assert 0 < n <= len(data)
+        assert s.sendall(data) is None  # meets full buffers again and again, completes
         s.close()
-    assert peer.result == data + data[:65536]
+    assert len(peer.result) == queued + n + len(data)
+    assert peer.result[queued:queued + n] == data[:n]
+    assert peer.result[queued + n:] == data
 
 
 def test_fix_nonblocking_connect_raises_einprogress_and_socket_works_once_connected(sockets, net):
