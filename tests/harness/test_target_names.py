@@ -2,7 +2,8 @@
 
 import pytest
 
-from socketpool_tools.targets import parse_target, pick_for_worker, split_targets, worker_index
+from socketpool_tools.targets import (
+    detect_lan_address, log_path, parse_target, pick_for_worker, split_targets, worker_index)
 
 
 @pytest.mark.parametrize("name", ["host", "host-lwip-esp32", "host-lwip-rp2"])
@@ -63,3 +64,12 @@ def test_more_workers_than_boards_is_an_error():
     specs = split_targets("/dev/ttyACM0,/dev/ttyACM1")
     with pytest.raises(ValueError, match="no board"):
         pick_for_worker(specs, "gw2")
+
+
+def test_lan_address_toward_loopback_is_loopback():
+    assert detect_lan_address("127.0.0.1") == "127.0.0.1"
+
+
+def test_log_file_name_is_safe_for_any_target_name():
+    assert log_path("/logs", "rfc2217://10.0.0.5:4000") == "/logs/target-rfc2217___10.0.0.5_4000.log"
+    assert log_path("/logs", "/dev/ttyACM0") == "/logs/target-dev_ttyACM0.log"
