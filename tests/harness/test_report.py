@@ -96,3 +96,12 @@ def test_every_deliberate_fix_row_is_pinned_by_a_test_of_the_suite():
 def test_area_titles_come_from_module_docstrings():
     titles = area_titles(SUITE)
     assert titles["test_fixes"].startswith("Contract section 5")
+
+
+def test_areas_are_listed_in_contract_section_order(tmp_path):
+    p = tmp_path / "run.xml"
+    p.write_text(JUNIT)
+    titles = {"test_tcp": "Contract section 4: TCP", "test_udp": "Contract section 10: UDP",
+              "test_fixes": "Contract section 5: fixes"}
+    areas = [title for title, _rows in Report("host", read_junit(str(p)), titles).areas()]
+    assert areas == ["Contract section 4: TCP", "Contract section 5: fixes", "Contract section 10: UDP"]

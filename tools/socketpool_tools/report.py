@@ -112,6 +112,11 @@ def area_titles(test_dir):
     return titles
 
 
+def _natural(title):
+    """Sort key: "Contract section 2: ..." before "Contract section 10: ..."."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", title)]
+
+
 def behaviour_text(function):
     return function[5:].replace("_", " ") if function.startswith("test_") else function
 
@@ -156,7 +161,7 @@ class Report:
         for module, functions in by_module.items():
             rows = [(behaviour_text(fn),) + fold(cs) for fn, cs in functions.items()]
             out.append((self.titles.get(module, module), rows))
-        return out
+        return sorted(out, key=lambda area: _natural(area[0]))
 
     def fixes(self):
         """[(circuitpython behaviour, here, outcome, test functions)] for contract section 5."""
