@@ -19,3 +19,24 @@ def test_failing_remote_case_shows_target_traceback_and_log_tail(run_pytest, tmp
     assert "target log (last" in r.stdout
     assert "-> _sp_run(lambda: _SP.T[" in r.stdout  # the calls sent, as the log recorded them
     assert (logs / "target-micropython.log").exists()
+
+
+def test_hung_remote_call_fails_the_case_with_targettimeout_and_the_next_case_runs(run_pytest, micropython_binary):
+    r = run_pytest({"test_hang.py": """
+        import pytest
+        @pytest.mark.timeout(5)
+        def test_blocking_accept_with_no_client_hangs(pool):
+            s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
+            try:
+                s.bind(("127.0.0.1", 0))
+                s.listen(1)
+                s.accept()  # blocking, nobody connects: the call is cut before the case's 5 s
+            finally:
+                s.close()
+        def test_next_case_runs(pool):
+            s = pool.socket(pool.AF_INET, pool.SOCK_DGRAM)
+            s.close()
+    """}, "--target", "micropython")
+    assert "1 failed, 1 passed" in r.stdout, r.stdout
+    assert "TargetTimeout: the target did not answer within 3s (it was interrupted)" in r.stdout
+    assert "Timeout (>5.0s) from pytest-timeout" not in r.stdout

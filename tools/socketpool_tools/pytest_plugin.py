@@ -92,8 +92,28 @@ def target_options(config):
 def target(request):
     with _case_timer_paused():  # booting and deploying a target is not the first case's time
         t = make_target(request.config._socketpool_spec, target_options(request.config))
+    request.config._socketpool_target = t
     yield t
+    request.config._socketpool_target = None
     t.close()
+
+
+CALL_MARGIN_S = 2.0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    """A remote call ends (interrupted, TargetTimeout) a little before the case's own timeout,
+    so a hung target fails the case with the harness's message, not pytest-timeout's."""
+    t = getattr(item.config, "_socketpool_target", None)
+    session = getattr(t, "session", None)
+    if session is None:
+        return
+    limit = item.config.getoption("--call-timeout")
+    marker = item.get_closest_marker("timeout")
+    if marker and marker.args and marker.args[0]:
+        limit = min(limit, max(1.0, float(marker.args[0]) - CALL_MARGIN_S))
+    session.call_timeout = limit
 
 
 @contextlib.contextmanager
