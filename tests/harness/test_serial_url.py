@@ -1,7 +1,8 @@
-"""A board behind a serial server (``socket://host:port``): pyserial's URL handler, mpremote's
-raw REPL and the proxy, end to end. MicroPython's unix port on a pty, served on a loopback TCP
-port by a small relay, stands in for the board (a soft reset would end the unix port, so the
-target is told not to do one, and the library is on its MICROPYPATH instead of deployed)."""
+"""A board behind a serial server (``socket://host:port`` and ``rfc2217://host:port``): pyserial's
+URL handlers, mpremote's raw REPL and the proxy, end to end. MicroPython's unix port on a pty,
+served on a loopback TCP port (a plain relay, or pyserial's RFC 2217 PortManager), stands in for
+the board (a soft reset would end the unix port, so the target is told not to do one, and the
+library is on its MICROPYPATH instead of deployed)."""
 
 import os
 import select
@@ -10,6 +11,8 @@ import threading
 import tty
 
 import pytest
+import serial
+import serial.rfc2217
 
 from socketpool_tools.targets import TargetOptions, board_library_dirs, make_target
 from socketpool_tools.transport import PtyProcess
@@ -53,11 +56,64 @@ class SerialServer:
         os.close(self.fd)
 
 
-@pytest.fixture
-def served_micropython(micropython_binary):
+class PtySerial(serial.Serial):
+    """A pty as a pyserial port: it has no modem lines (the RFC 2217 client sets DTR/RTS)."""
+
+    def _update_dtr_state(self):
+        pass
+
+    def _update_rts_state(self):
+        pass
+
+    cts = dsr = ri = cd = property(lambda self: False)
+
+
+class Rfc2217Server(SerialServer):
+    """The serial device served over RFC 2217 (telnet with serial-port control) by pyserial."""
+
+    def __init__(self, device):
+        super().__init__(device)
+        self.port_serial = PtySerial(timeout=0.2)
+        self.port_serial.port = device
+        self.port_serial.open()
+
+    def _serve(self):
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+
+        class Link:
+            def write(self, data):
+                conn.sendall(data)
+
+        manager = serial.rfc2217.PortManager(self.port_serial, Link())
+        with conn:
+            while not self.stop.is_set():
+                ready, _, _ = select.select([conn, self.fd], [], [], 0.2)
+                for r in ready:
+                    if r is conn:
+                        data = conn.recv(65536)
+                        if not data:
+                            return
+                        os.write(self.fd, b"".join(manager.filter(data)))
+                    else:
+                        conn.sendall(b"".join(manager.escape(os.read(self.fd, 65536))))
+
+    def close(self):
+        super().close()
+        self.port_serial.close()
+
+
+SERVERS = {"socket": SerialServer, "rfc2217": Rfc2217Server}
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def served_micropython(request, micropython_binary):
     env = dict(os.environ, MICROPYPATH=":".join(board_library_dirs() + [".frozen"]))
     proc = PtyProcess([micropython_binary], env=env)
-    server = SerialServer(proc.device)
+    server = SERVERS[request.param](proc.device)
+    server.scheme = request.param
     proc.start()
     banner = b""
     for _ in range(100):  # bounded: the prompt comes within a second
@@ -73,8 +129,8 @@ def served_micropython(micropython_binary):
     proc.stop()
 
 
-def test_socket_url_target_runs_the_pool_on_the_device(served_micropython, tmp_path):
-    url = "socket://127.0.0.1:%d" % served_micropython.port
+def test_serial_server_url_target_runs_the_pool_on_the_device(served_micropython, tmp_path):
+    url = "%s://127.0.0.1:%d" % (served_micropython.scheme, served_micropython.port)
     t = make_target(url, TargetOptions(deploy=False, soft_reset=False, log_dir=str(tmp_path), call_timeout=20))
     try:
         assert (t.remote, t.engine_name) == (True, "micropython")
@@ -98,5 +154,5 @@ def test_socket_url_target_runs_the_pool_on_the_device(served_micropython, tmp_p
         assert t.slots_in_use() == 0
     finally:
         t.close()
-    log = (tmp_path / "target-socket___127.0.0.1_{}.log".format(served_micropython.port))
+    log = tmp_path / "target-{}___127.0.0.1_{}.log".format(served_micropython.scheme, served_micropython.port)
     assert "connect" in log.read_text()
