@@ -172,3 +172,9 @@ def test_every_byte_value_survives_the_upload(session, thing):
     data = bytes(range(256)) * 64 + b"\r\n\x03\x04\x00"
     (got,), _kw = thing.echo(data)
     assert bytes(got) == data
+
+
+def test_dir_lists_the_target_objects_names(thing):
+    names = dir(thing)
+    assert "echo" in names and "kind" in names and "value" in names
+    assert not hasattr(thing, "no_such_name")

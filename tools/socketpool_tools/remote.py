@@ -448,6 +448,10 @@ class RemoteObject:
         s = object.__getattribute__(self, "_s")
         s.run("%s.__exit__(None,None,None)" % s.src(self))
 
+    def __dir__(self):
+        s = object.__getattribute__(self, "_s")
+        return s.run("dir(%s)" % s.src(self))
+
     def __eq__(self, other):
         return self is other
 
