@@ -132,9 +132,10 @@ static int map_err(err_t e) {
     }
 }
 
-static int parse_ip(const char *ip, ip_addr_t *out) {
+/* the one address parser: a numeric IPv4 string and a port */
+static int parse_addr(const char *ip, int port, ip_addr_t *out) {
     ip4_addr_t a4;
-    if (ip == NULL || !ip4addr_aton(ip, &a4)) {
+    if (ip == NULL || !ip4addr_aton(ip, &a4) || port < 0 || port > 65535) {
         return -SP_EINVAL;
     }
     ip_addr_copy_from_ip4(*out, a4);
@@ -473,7 +474,7 @@ int sp_socket(int family, int type, int proto, sp_sock_t **out) {
 
 int sp_bind(sp_sock_t *s, const char *ip, int port) {
     ip_addr_t addr;
-    if (parse_ip(ip, &addr) < 0 || port < 0 || port > 65535) {
+    if (parse_addr(ip, port, &addr) < 0) {
         return -SP_EINVAL;
     }
     int r;
@@ -597,7 +598,7 @@ int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
 
 int sp_connect(sp_sock_t *s, const char *ip, int port) {
     ip_addr_t addr;
-    if (parse_ip(ip, &addr) < 0 || port < 0 || port > 65535) {
+    if (parse_addr(ip, port, &addr) < 0) {
         return -SP_EINVAL;
     }
     int r;
@@ -857,7 +858,7 @@ int sp_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int
         return sp_send(s, data, len); /* TCP: the address is ignored */
     }
     ip_addr_t addr;
-    if (parse_ip(ip, &addr) < 0 || port < 0 || port > 65535) {
+    if (parse_addr(ip, port, &addr) < 0) {
         return -SP_EINVAL;
     }
     sp_lock();
