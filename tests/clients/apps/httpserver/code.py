@@ -39,11 +39,12 @@ def submit(request: Request):
 
 server.start("127.0.0.1", os.getenv("HTTP_PORT"))
 print("READY", json.dumps({"port": server.port}))
-while True:
-    try:
-        server.poll()
-    except KeyboardInterrupt:
-        break
-    except Exception as e:  # a bad request must not stop the server
-        print("handler error:", repr(e))
+try:
+    while True:
+        try:
+            server.poll()
+        except Exception as e:  # a bad request must not stop the server
+            print("handler error:", repr(e))
+except KeyboardInterrupt:  # Ctrl-C, wherever it lands
+    pass
 server.stop()
