@@ -36,7 +36,6 @@ def _e(name, linux, newlib):
 
 EAGAIN = _errno.EAGAIN
 EWOULDBLOCK = _e("EWOULDBLOCK", 11, 11)
-EBADF = _errno.EBADF
 EINVAL = _errno.EINVAL
 EIO = _errno.EIO
 EINPROGRESS = _errno.EINPROGRESS
@@ -46,9 +45,7 @@ ENOTCONN = _errno.ENOTCONN
 ECONNRESET = _errno.ECONNRESET
 ECONNREFUSED = _errno.ECONNREFUSED
 ECONNABORTED = _errno.ECONNABORTED
-ETIMEDOUT = _errno.ETIMEDOUT
 EPIPE = _e("EPIPE", 32, 32)
-EMSGSIZE = _e("EMSGSIZE", 90, 122)
 ENOPROTOOPT = _e("ENOPROTOOPT", 92, 109)
 EDESTADDRREQ = _e("EDESTADDRREQ", 89, 121)
 ENETUNREACH = _e("ENETUNREACH", 101, 114)
@@ -76,9 +73,6 @@ if IPV6:
 _TYPE = {1: _socket.SOCK_STREAM, 2: _socket.SOCK_DGRAM}
 if RAW:
     _TYPE[3] = _socket.SOCK_RAW
-_FAMILY_BACK = {}
-for _k in _FAMILY:
-    _FAMILY_BACK[_FAMILY[_k]] = _k
 
 
 def _const(name, linux, lwip):
@@ -115,7 +109,9 @@ def _sockaddr(family, ip, port):
     if not _UNIX:
         return (ip, port)
     fam = _FAMILY[family]
-    head = bytes((fam & 0xFF, fam >> 8, port >> 8, port & 0xFF))
+    if not _LINUX:  # BSD layouts differ: let the C library build it (numeric: no lookup)
+        return _socket.getaddrinfo(ip, port, fam)[0][-1]
+    head = bytes((fam & 0xFF, fam >> 8, port >> 8, port & 0xFF))  # sa_family is host order
     packed = _socket.inet_pton(fam, ip)
     if family == 10:
         return head + bytes(4) + packed + bytes(4)  # flowinfo, address, scope_id
@@ -127,11 +123,9 @@ def _decode(addr):
     if isinstance(addr, tuple):
         ip = addr[0]
         return (10 if ":" in ip else 2), ip, addr[1]
-    fam = addr[0] | (addr[1] << 8)
-    port = (addr[2] << 8) | addr[3]
-    if fam == _FAMILY.get(10):
-        return 10, _socket.inet_ntop(fam, bytes(addr[8:24])), port
-    return 2, _socket.inet_ntop(fam, bytes(addr[4:8])), port
+    parts = _socket.sockaddr(addr)  # the unix port's decoder: (family, packed ip, port, ...)
+    family = 10 if parts[0] == _FAMILY.get(10) else 2
+    return family, _socket.inet_ntop(parts[0], parts[1]), parts[2]
 
 
 def getaddrinfo(host, family):
@@ -162,24 +156,31 @@ def socket(family, type, proto):
     return MPSocket(s, type | (_V6 if family == 10 else 0))
 
 
-# One poller for every wait; the socket that waited last stays registered, so a socket that waits
-# again and again (a bulk transfer) costs one poll call per wait.
+# One poller for every wait; the socket that waited last stays registered (with the events it
+# waited for), so a socket that waits again and again (a bulk transfer) costs one poll call per wait.
 _poller = None
 _polled = None
+_polled_mask = 0
 
 
-def _poll_one(sock, timeout_ms):
-    """Ready bits of one native socket, waiting at most ``timeout_ms``."""
-    global _poller, _polled
+def _poll_one(sock, events, timeout_ms):
+    """Ready bits of one native socket among ``events`` (+ERR, HUP), waiting at most ``timeout_ms``.
+    Only the asked events are registered: a POLLIN wait must not wake for a writable socket."""
+    global _poller, _polled, _polled_mask
     p = _poller
     if p is None:
         p = _poller = _select.poll()
+    mask = events | _POLLERR | _POLLHUP
     if _polled is not sock:
         if _polled is not None:
             p.unregister(_polled)
             _polled = None
-        p.register(sock, _POLL_ALL)
+        p.register(sock, mask)
         _polled = sock
+        _polled_mask = mask
+    elif _polled_mask != mask:
+        p.modify(sock, mask)
+        _polled_mask = mask
     ev = 0
     for _obj, bits in p.ipoll(timeout_ms):
         ev = bits
@@ -432,7 +433,7 @@ class MPSocket:
 
     def poll(self, events, timeout_ms):
         try:
-            ev = _poll_one(self._s, timeout_ms)
+            ev = _poll_one(self._s, events & _POLL_ALL, timeout_ms)
         except OSError:
             return 0
         # a TCP socket that was never connected reports POLLHUP on Linux: not an event here

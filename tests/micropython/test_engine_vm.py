@@ -544,3 +544,44 @@ result([out, errno.EINPROGRESS, errno.ECONNRESET])
     join()
     assert r[0] == [["OSError", r[1]], ["OSError", r[2]], ["OSError", r[2]]]
     srv.close()
+
+
+def test_recv_wait_on_a_writable_socket_sleeps_in_poll_not_spins(vm):
+    srv = tcp_server()
+    port = srv.getsockname()[1]
+
+    def silent():
+        conn, _ = srv.accept()
+        conn.settimeout(TIMEOUT)
+        try:
+            conn.recv(1)  # returns when the VM closes
+        except OSError:
+            pass
+        conn.close()
+
+    join = in_thread(silent)
+    r = vm.run(
+        """
+from socketpool import _engine_mp as E
+polls = [0]
+_poll = E.MPSocket.poll
+def counting_poll(self, events, timeout_ms):
+    polls[0] += 1
+    return _poll(self, events, timeout_ms)
+E.MPSocket.poll = counting_poll
+s = pool.socket()
+s.settimeout(5)
+s.connect(("127.0.0.1", ARGS["port"]))
+polls[0] = 0
+s.settimeout(0.5)
+e = err(s.recv_into, bytearray(4))
+s.close()
+result([e, errno.ETIMEDOUT, polls[0]])
+""",
+        {"port": port},
+    )
+    join()
+    assert r[0] == ["TimeoutError", r[1]]
+    # 0.5 s in slices of at most 100 ms: a handful of polls (a spin would make thousands)
+    assert 1 <= r[2] <= 20
+    srv.close()
