@@ -36,10 +36,10 @@ static const char *const sp_errnames[SP_E_COUNT] = {
 };
 
 const char *sp_errname(int code) {
-    if (code < 0) {
+    if (code < 0 && code > -SP_E_COUNT) {
         code = -code;
     }
-    if (code < SP_E_COUNT && sp_errnames[code] != NULL) {
+    if (code >= 0 && code < SP_E_COUNT && sp_errnames[code] != NULL) {
         return sp_errnames[code];
     }
     return "EIO";

@@ -51,9 +51,12 @@ struct sp_sock {
     int fd;
     uint8_t family; /* interface numbering */
     uint8_t type;
+    uint8_t proto;   /* SOCK_RAW: the IP protocol */
     uint8_t state;   /* enum sp_state */
     uint8_t eof;     /* peer closed: every later recv returns 0 (lwIP reports the FIN once) */
     uint8_t reset;   /* reset or abort seen: every later recv/send is ECONNRESET */
+    uint8_t bound;   /* bind succeeded once (lwIP 2.1.3 links a TCP PCB into its list twice on a
+                      * second bind, and then loops forever: found by tests/native/sp_fuzz.c) */
     int8_t conn_err; /* SP_E* of the last failed connect, kept for connect_result */
 };
 
@@ -269,11 +272,18 @@ int sp_socket(int family, int type, int proto, sp_sock_t **out) {
     } else {
         return -SP_EOPNOTSUPP;
     }
+    if (proto < 0 || proto > 255) {
+        return -SP_EINVAL;
+    }
     int fd = lwip_socket(dom, ty, proto); /* IPPROTO_* numbers are the IANA ones everywhere */
     if (fd < 0) {
         return sp_fail();
     }
-    return sp_wrap(fd, family, type, SP_ST_NEW, out);
+    int r = sp_wrap(fd, family, type, SP_ST_NEW, out);
+    if (r == 0) {
+        (*out)->proto = (uint8_t)proto;
+    }
+    return r;
 }
 
 int sp_bind(sp_sock_t *s, const char *ip, int port) {
@@ -282,9 +292,13 @@ int sp_bind(sp_sock_t *s, const char *ip, int port) {
     if (len < 0) {
         return len;
     }
+    if (s->bound) {
+        return -SP_EINVAL; /* as Linux: a socket is bound once */
+    }
     if (lwip_bind(s->fd, &sa.sa, (socklen_t)len) < 0) {
         return sp_fail();
     }
+    s->bound = 1;
     return 0;
 }
 
@@ -505,7 +519,16 @@ static int sp_send_failed(sp_sock_t *s, int code) {
     return -code;
 }
 
+/* lwIP fills in an ICMPv6 checksum at offset 2 and asserts (aborts, on ESP-IDF too) when the
+ * message is shorter than that field: found by tests/native/sp_fuzz.c */
+static int sp_raw_too_short(const sp_sock_t *s, size_t len) {
+    return s->type == SPN_SOCK_RAW && s->family == SPN_AF_INET6 && s->proto == 58 && len < 4;
+}
+
 int sp_send(sp_sock_t *s, const uint8_t *data, size_t len) {
+    if (sp_raw_too_short(s, len)) {
+        return -SP_EINVAL;
+    }
     if (s->type == SPN_SOCK_STREAM) {
         if (s->reset) {
             return -SP_ECONNRESET;
@@ -538,6 +561,9 @@ int sp_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int
     }
     if (len > SP_MAX_DATAGRAM) {
         return -SP_EMSGSIZE;
+    }
+    if (sp_raw_too_short(s, len)) {
+        return -SP_EINVAL;
     }
     sp_sockaddr_t sa;
     int alen = sp_make_sockaddr(s->family, ip, port, &sa);
