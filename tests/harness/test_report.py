@@ -105,3 +105,8 @@ def test_areas_are_listed_in_contract_section_order(tmp_path):
               "test_fixes": "Contract section 5: fixes"}
     areas = [title for title, _rows in Report("host", read_junit(str(p)), titles).areas()]
     assert areas == ["Contract section 4: TCP", "Contract section 5: fixes", "Contract section 10: UDP"]
+
+
+def test_area_title_is_the_docstrings_whole_first_paragraph(tmp_path):
+    (tmp_path / "test_wrapped.py").write_text('"""Contract section 4: settimeout, and the\n"timeout expires" column.\n\nMore."""\n')
+    assert area_titles(str(tmp_path)) == {"test_wrapped": 'Contract section 4: settimeout, and the "timeout expires" column'}

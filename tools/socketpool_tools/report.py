@@ -96,7 +96,7 @@ def read_junit(path):
 
 
 def area_titles(test_dir):
-    """{module name: first line of its docstring} for the suite's modules."""
+    """{module name: first paragraph of its docstring, on one line} for the suite's modules."""
     titles = {}
     if not test_dir or not os.path.isdir(test_dir):
         return titles
@@ -108,7 +108,8 @@ def area_titles(test_dir):
             except (OSError, SyntaxError):
                 doc = None
             if doc:
-                titles[f[:-3]] = doc.strip().splitlines()[0].rstrip(".")
+                first = doc.strip().split("\n\n")[0]  # the first paragraph, however it wraps
+                titles[f[:-3]] = " ".join(first.split()).rstrip(".")
     return titles
 
 
