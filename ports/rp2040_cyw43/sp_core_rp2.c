@@ -40,7 +40,7 @@ enum sp_state {
     ST_LISTENING,
     ST_CONNECTING,
     ST_CONNECTED,  /* includes half-closed by the peer (fin set) */
-    ST_FAILED,     /* connect failed; reported once by connect_result, then ST_NEW */
+    ST_FAILED,     /* connect failed: connect_result says why; the next connect too, then ST_NEW */
     ST_RESET,      /* the connection died (err holds why); latched */
 };
 
@@ -659,9 +659,8 @@ int sp_connect_result(sp_sock_t *s) {
         case ST_RESET: /* it did connect; the reset that came after shows on the next call */
             r = 0;
             break;
-        case ST_FAILED:
+        case ST_FAILED: /* until the next connect(), which reports it once more and may retry */
             r = -(int)s->err;
-            s->state = ST_NEW; /* reported once; a new connect() may try again */
             break;
         default:
             r = -SP_ENOTCONN;
