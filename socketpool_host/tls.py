@@ -45,7 +45,8 @@ class SSLContext:
     ``cadata`` turns verification off, as on CircuitPython.
     """
 
-    def __init__(self):
+    def __init__(self, protocol=None):
+        # ``protocol`` is accepted and ignored, as CircuitPython does (CPython code passes one)
         self._verify = True
         self._cafile = None
         self._cadata = None
