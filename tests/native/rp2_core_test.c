@@ -234,7 +234,9 @@ static void test_connect_to_closed_port_is_refused(void) {
     CHECK(sp_poll(d, SP_POLLOUT, 2000) & SP_POLLOUT);
     EQ(sp_connect(d, "127.0.0.1", 9), -SP_ECONNREFUSED); /* the next connect tells the outcome */
     EQ(sp_recv_into(d, (uint8_t *)"", 0), -SP_ENOTCONN);
-    EQ(sp_connect(c, "255.255.255.255", 9), -SP_EHOSTUNREACH);
+    EQ(sp_connect_result(c), -SP_ECONNREFUSED); /* it keeps saying so until the next connect */
+    EQ(sp_connect(c, "127.0.0.1", 9), -SP_ECONNREFUSED); /* which reports it once more */
+    EQ(sp_connect(c, "255.255.255.255", 9), -SP_EHOSTUNREACH); /* and then tries again */
     sp_close(c);
     sp_close(d);
 }
