@@ -279,11 +279,18 @@ def main(argv=None):
                                        r["heap_raw_connected"], "<= 256"))
     rows = (("recv", "raw_recv", "blocking readinto"), ("send", "raw_send", "blocking write"),
             ("send", "raw_nb_send", "non-blocking send + poll"))
+    rounds = {}
+    for name in ("raw_recv", "pool_recv", "raw_send", "pool_send", "raw_nb_send"):
+        rounds[name] = r[name]
+        r[name] = max(r[name])  # the JSON keeps one figure per key: the best round
+    r["rounds"] = rounds
+    r["ratios"] = {}
     for kind, base, how in rows:
-        pool_rates, raw_rates = r["pool_" + kind], r[base]
+        pool_rates, raw_rates = rounds["pool_" + kind], rounds[base]
         # the ratio of each round (pool and raw measured back to back), median over the rounds
         ratios = sorted(p / b for p, b in zip(pool_rates, raw_rates) if b)
         ratio = ratios[len(ratios) // 2] if ratios else 0.0
+        r["ratios"]["%s_vs_%s" % (kind, base)] = ratio
         label = "%s MB/s vs raw %s" % (kind, how)
         print("%-44s %12.1f %12.1f %8s   ratio %.2f (median of %d rounds, %.2f-%.2f)" % (
             label, max(pool_rates), max(raw_rates), ">= 0.8x", ratio, len(ratios),
