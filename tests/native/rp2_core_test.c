@@ -369,6 +369,29 @@ static void test_linger_zero_close_resets_the_peer(void) {
     sp_close(c);
 }
 
+/* close() with a peer that never closes its side: FIN first, then an abort after the linger */
+static void test_close_aborts_after_a_bounded_linger(void) {
+    sp_sock_t *c, *a;
+    uint8_t buf[8];
+    CHECK(pair(&c, &a) == 0);
+    sp_close(c); /* graceful: a FIN */
+    sp_poll(a, SP_POLLIN, 2000);
+    EQ(sp_recv_into(a, buf, sizeof buf), 0); /* a sees the end of stream */
+    /* a never closes and sends nothing (data would be answered with a reset at once, as Linux
+     * does for a closed socket): c lingers in FIN_WAIT_2 until its linger poll aborts it */
+    int m = 0;
+    for (int i = 0; i < 100 && !(m & SP_POLLERR); i++) {
+        m = sp_poll(a, SP_POLLIN, 100);
+        if (!(m & SP_POLLERR)) {
+            usleep(100000); /* POLLIN is ready (end of stream): poll returns at once */
+        }
+    }
+    CHECK(m & SP_POLLERR);
+    EQ(sp_send(a, (const uint8_t *)"x", 1), -SP_ECONNRESET);
+    EQ(sp_recv_into(a, buf, sizeof buf), 0); /* after its FIN, the stream stays ended */
+    sp_close(a);
+}
+
 static void test_options_and_errors_without_a_connection(void) {
     sp_sock_t *s = tcp(), *u = udp();
     int one = 1;
@@ -457,6 +480,7 @@ int main(void) {
     RUN(test_udp_queues_four_datagrams_with_sources);
     RUN(test_full_send_buffer_says_eagain);
     RUN(test_linger_zero_close_resets_the_peer);
+    RUN(test_close_aborts_after_a_bounded_linger);
     RUN(test_options_and_errors_without_a_connection);
     RUN(test_closing_listener_with_pending_connections_frees_them);
     printf("%d failure(s)\n", failures);

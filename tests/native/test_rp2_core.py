@@ -2,7 +2,8 @@
 
 * ``rp2_core_test.c``: the core's own duties (state machine, pbuf gathering with the window
   reopened, accept queue overflow refused with a reset, UDP queue of 4 with sources, ECONNREFUSED,
-  back-pressure, linger-0 reset, closing a listener with pending connections) through
+  back-pressure, linger-0 reset, the bounded close linger, closing a listener with pending
+  connections) through
   sp_engine.h, each case reported by name;
 * ``rp2_fuzz.c``: random call sequences for a bounded time (libFuzzer when clang has it, else a
   seeded random driver), no crash, no sanitizer report, no socket left open;
@@ -45,6 +46,7 @@ CASES = [
     "test_udp_queues_four_datagrams_with_sources",
     "test_full_send_buffer_says_eagain",
     "test_linger_zero_close_resets_the_peer",
+    "test_close_aborts_after_a_bounded_linger",
     "test_options_and_errors_without_a_connection",
     "test_closing_listener_with_pending_connections_frees_them",
 ]
