@@ -5,7 +5,10 @@
 #ifndef SP_CONFIG_H
 #define SP_CONFIG_H
 
-/* socket slots the pool owns (esp32: CONFIG_LWIP_MAX_SOCKETS) */
+/* socket slots the pool owns (esp32: CONFIG_LWIP_MAX_SOCKETS, below) */
+#if !defined(SP_MAX_SLOTS) && defined(CONFIG_LWIP_MAX_SOCKETS)
+#define SP_MAX_SLOTS CONFIG_LWIP_MAX_SOCKETS
+#endif
 #ifndef SP_MAX_SLOTS
 #define SP_MAX_SLOTS 8
 #endif
@@ -54,6 +57,20 @@
 /* largest UDP payload sendto accepts before it answers EMSGSIZE (IPv4: 65535 - 20 - 8) */
 #ifndef SP_MAX_DATAGRAM
 #define SP_MAX_DATAGRAM 65507
+#endif
+
+/* MicroPython bindings: longest wait slice before scheduled callbacks and Ctrl-C get a turn */
+#ifndef SP_POLL_SLICE_MS
+#define SP_POLL_SLICE_MS 10
+#endif
+
+/* 1: the binding runs over ports/host/sp_host_platform.c (MicroPython's unix port on host lwIP)
+ * and starts it on first use; that build also sets SP_HOST_CLOCK=0 (the binding's clock wins) */
+#ifndef SP_HOST_PLATFORM
+#define SP_HOST_PLATFORM 0
+#endif
+#ifndef SP_HOST_CLOCK
+#define SP_HOST_CLOCK 1
 #endif
 
 /* addresses sp_resolve() returns at most */

@@ -20,6 +20,7 @@
 #include "lwip/priv/sockets_priv.h"
 #include "lwip/tcpip.h"
 
+#include "sp_config.h"
 #include "sp_deadline.h"
 #include "sp_port.h"
 
@@ -200,11 +201,13 @@ int sp_host_start(void) {
     return sp_start_result;
 }
 
+#if SP_HOST_CLOCK
 uint32_t sp_ticks_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
+#endif
 
 void sp_lock(void) {
     LOCK_TCPIP_CORE();

@@ -1,0 +1,28 @@
+# MicroPython user C module: the ESP32 native socketpool engine (module `_socketpool`).
+#
+#   idf.py -D MICROPY_BOARD=ESP32_GENERIC -D USER_C_MODULES=<socketpool>/ports/esp32/micropython.cmake build
+#   make BOARD=ESP32_GENERIC USER_C_MODULES=<socketpool>/ports/esp32/micropython.cmake
+#
+# (from MicroPython's ports/esp32; `socketpool build --board ...` runs it for you). The core is
+# plain C over ESP-IDF's lwIP sockets; lwIP's headers reach it through the esp32 port's own
+# component requirements, and sdkconfig.h (via lwipopts.h) gives CONFIG_LWIP_MAX_SOCKETS.
+add_library(usermod_socketpool INTERFACE)
+
+target_sources(usermod_socketpool INTERFACE
+    ${CMAKE_CURRENT_LIST_DIR}/modsocketpool.c
+    ${CMAKE_CURRENT_LIST_DIR}/sp_core_esp32.c
+    ${CMAKE_CURRENT_LIST_DIR}/../common/sp_errno.c
+)
+
+target_include_directories(usermod_socketpool INTERFACE
+    ${CMAKE_CURRENT_LIST_DIR}
+    ${CMAKE_CURRENT_LIST_DIR}/../common
+)
+
+# ESP-IDF's lwIP has lwip_select (not lwip_poll) and a DNS client
+target_compile_definitions(usermod_socketpool INTERFACE
+    SP_WAIT_WITH_POLL=0
+    SP_DNS=1
+)
+
+target_link_libraries(usermod INTERFACE usermod_socketpool)

@@ -1,0 +1,124 @@
+"""`socketpool build` / `flash` for esp32: commands, board copy, port detection (pyserial's port
+list is faked: no board is attached in CI), and the module's build files."""
+
+import collections
+import os
+import re
+
+import pytest
+
+from socketpool_tools import cli, firmware_esp32 as fw
+
+Port = collections.namedtuple("Port", "device vid")
+ROOT = fw.ROOT
+
+
+def fake_checkout(tmp_path, board="ESP32_GENERIC_S3"):
+    mp = tmp_path / "micropython"
+    bdir = mp / "ports" / "esp32" / "boards" / board
+    bdir.mkdir(parents=True)
+    (mp / "ports" / "esp32" / "Makefile").write_text("# esp32\n")
+    (bdir / "mpconfigboard.cmake").write_text("set(SDKCONFIG_DEFAULTS boards/sdkconfig.base)\n")
+    (bdir / "board.json").write_text("{}\n")
+    return mp
+
+
+def test_find_port_picks_the_espressif_native_usb_board():
+    ports = [Port("/dev/ttyS0", None), Port("/dev/ttyUSB0", 0x1A86), Port("/dev/ttyACM0", 0x303A)]
+    assert fw.find_port(ports) == "/dev/ttyACM0"
+
+
+def test_find_port_with_no_esp32_board_names_the_ports_it_saw():
+    with pytest.raises(fw.FirmwareError, match="/dev/ttyS0"):
+        fw.find_port([Port("/dev/ttyS0", None)])
+
+
+def test_find_port_with_two_alike_boards_asks_for_serial():
+    with pytest.raises(fw.FirmwareError, match="--serial"):
+        fw.find_port([Port("/dev/ttyUSB0", 0x10C4), Port("/dev/ttyUSB1", 0x10C4)])
+
+
+def test_flash_of_a_build_directory_uses_its_flash_args(tmp_path):
+    (tmp_path / "flash_args").write_text("0x1000 bootloader/bootloader.bin\n")
+    (cmd,) = fw.flash_commands(str(tmp_path), "/dev/ttyACM0")
+    assert cmd[1:3] == ["-m", "esptool"] and cmd[-2:] == ["write_flash", "@%s/flash_args" % tmp_path]
+    assert ["--port", "/dev/ttyACM0"] == cmd[cmd.index("--port"):cmd.index("--port") + 2]
+
+
+def test_flash_of_a_lone_bin_goes_at_the_chip_offset_and_needs_a_chip(tmp_path):
+    image = str(tmp_path / "firmware.bin")
+    assert fw.flash_commands(image, "p", chip="esp32")[-1][-3:] == ["-z", "0x1000", image]
+    assert fw.flash_commands(image, "p", chip="esp32s3")[-1][-3:] == ["-z", "0x0", image]
+    erase, write = fw.flash_commands(image, "p", chip="esp32c3", erase=True)
+    assert erase[-1] == "erase_flash" and write[-1] == image
+    with pytest.raises(fw.FirmwareError, match="--chip"):
+        fw.flash_commands(image, "p", chip="auto")
+
+
+def test_flash_runs_esptool_on_the_detected_port_with_its_output_shown(tmp_path, capsys):
+    image = tmp_path / "firmware.bin"
+    image.write_bytes(b"\xe9" + bytes(15))
+    ran = []
+
+    class Done:
+        returncode = 0
+
+    def run(argv, cwd=None):  # stands in for esptool talking to a board (none attached here)
+        ran.append((argv, cwd))
+        return Done()
+
+    msg = fw.flash(str(image), chip="esp32", run=run, ports=[Port("/dev/ttyUSB3", 0x10C4)])
+    assert "/dev/ttyUSB3" in msg and len(ran) == 1
+    assert ran[0][0][ran[0][0].index("--port") + 1] == "/dev/ttyUSB3"
+    assert "+ " in capsys.readouterr().out  # the command is echoed; esptool prints its progress
+
+
+def test_build_copies_the_board_and_appends_the_sdkconfig_fragment(tmp_path):
+    mp = fake_checkout(tmp_path)
+    dst = fw.board_copy(str(mp), "ESP32_GENERIC_S3", str(tmp_path / "out"))
+    text = open(os.path.join(dst, "mpconfigboard.cmake")).read()
+    assert text.startswith("set(SDKCONFIG_DEFAULTS boards/sdkconfig.base)")
+    assert "list(APPEND SDKCONFIG_DEFAULTS %s)" % fw.SDKCONFIG_FRAGMENT in text
+    assert os.path.isfile(os.path.join(dst, "board.json"))
+    assert "socketpool" not in (mp / "ports" / "esp32" / "boards" / "ESP32_GENERIC_S3" /
+                                "mpconfigboard.cmake").read_text()
+
+
+def test_build_commands_pass_our_module_board_dir_and_variant(tmp_path):
+    cmds = fw.build_commands("/mp", "ESP32_GENERIC", "SPIRAM", 3, board_dir="/o/boards/ESP32_GENERIC")
+    final = cmds[-1]
+    assert final[:3] == ["make", "-C", "/mp/ports/esp32"]
+    assert "USER_C_MODULES=" + fw.MODULE_CMAKE in final
+    assert "BOARD_VARIANT=SPIRAM" in final and "BOARD_DIR=/o/boards/ESP32_GENERIC" in final
+    assert cmds[1][-1] == "submodules" and "-j3" in final
+    wrapped = fw._in_idf(final, "/opt/esp-idf")
+    assert wrapped[:2] == ["bash", "-c"] and ". '/opt/esp-idf/export.sh'" in wrapped[2]
+
+
+def test_build_without_esp_idf_says_how_to_set_it_up(tmp_path, monkeypatch):
+    mp = fake_checkout(tmp_path)
+    monkeypatch.delenv("IDF_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no idf.py anywhere
+    with pytest.raises(fw.FirmwareError, match="export.sh"):
+        fw.build(str(mp), out=str(tmp_path / "out"))
+
+
+def test_build_command_dry_run_prints_the_make_lines(capsys):
+    assert cli.main(["build", "--micropython", "/mp", "--board", "ESP32_GENERIC_C3", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "make -C /mp/ports/esp32 BOARD=ESP32_GENERIC_C3" in out
+    assert "build-ESP32_GENERIC_C3/firmware.bin" in out
+
+
+def test_module_build_files_name_only_sources_that_exist():
+    here = os.path.join(ROOT, "ports", "esp32")
+    cmake = open(os.path.join(here, "micropython.cmake")).read()
+    srcs = re.findall(r"\$\{CMAKE_CURRENT_LIST_DIR\}/([\w./]+\.c)", cmake)
+    assert {"modsocketpool.c", "sp_core_esp32.c", "../common/sp_errno.c"} <= set(srcs)
+    mk = open(os.path.join(here, "micropython.mk")).read()
+    mk_srcs = re.findall(r"\$\(SOCKETPOOL_ESP32_DIR\)/([\w./]+\.c)", mk)
+    for src in srcs + mk_srcs:
+        assert os.path.isfile(os.path.join(here, src)), src
+    assert "target_link_libraries(usermod INTERFACE usermod_socketpool)" in cmake
+    assert "SRC_USERMOD_C +=" in mk
+    assert "CONFIG_LWIP_MAX_SOCKETS=" in open(fw.SDKCONFIG_FRAGMENT).read()
