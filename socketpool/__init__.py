@@ -312,9 +312,9 @@ _TOKEN = _Token()
 _Base = object
 if _MICROPYTHON:
     try:
-        import io
+        import io as _io  # private: the module's public names are SocketPool and Socket
 
-        _Base = io.IOBase  # lets select.poll() ask the socket through ioctl()
+        _Base = _io.IOBase  # lets select.poll() ask the socket through ioctl()
     except (ImportError, AttributeError):
         pass
 

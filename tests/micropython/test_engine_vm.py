@@ -46,6 +46,33 @@ def in_thread(fn, *args):
     return join
 
 
+CONTRACT_CONSTANTS = {
+    "AF_INET": 2, "AF_INET6": 10, "SOCK_STREAM": 1, "SOCK_DGRAM": 2, "SOCK_RAW": 3,
+    "SOL_SOCKET": 0xFFF, "SO_REUSEADDR": 4, "TCP_NODELAY": 1, "IPPROTO_IP": 0, "IPPROTO_ICMP": 1,
+    "IPPROTO_TCP": 6, "IPPROTO_UDP": 17, "IPPROTO_IPV6": 41, "IPPROTO_RAW": 255,
+    "IP_MULTICAST_TTL": 5, "EAI_NONAME": -2,
+}
+
+
+def test_pool_constants_and_module_names_on_micropython(vm):
+    # the conformance suite's name cases run in-process only; this is their MicroPython half
+    r = vm.run(
+        """
+import socketpool
+consts = {}
+for name in ARGS["names"]:
+    consts[name] = getattr(pool, name)
+public = sorted(n for n in dir(socketpool) if not n.startswith("_"))
+result([consts, public, issubclass(pool.gaierror, OSError), hasattr(socketpool, "gaierror")])
+""",
+        {"names": sorted(CONTRACT_CONSTANTS)},
+    )
+    assert r[0] == CONTRACT_CONSTANTS
+    # SocketPool and Socket, plus the exception classes MicroPython lacks (docs/contract-notes.md)
+    assert set(r[1]) - {"BrokenPipeError", "ConnectionError", "TimeoutError"} == {"Socket", "SocketPool"}
+    assert r[2:] == [True, False]
+
+
 def test_import_picks_the_micropython_engine_and_names_match_contract(vm):
     r = vm.run(
         """
