@@ -1,0 +1,90 @@
+"""Instructions per KiB received: the ESP32 core (sp_recv_into) vs direct lwip_recv.
+
+Builds bench/callgrind_esp32.c with the ESP32 core against Debian's liblwip-dev, then runs the
+same TCP transfer over host lwIP's loopback netif twice under ``valgrind --tool=callgrind``:
+
+* ``engine``: received with ``sp_recv_into`` into a CHUNK-byte buffer, waiting with ``sp_poll``;
+* ``direct``: received with ``lwip_recv(MSG_DONTWAIT)``, waiting with ``lwip_poll`` (what an
+  ESP-IDF application does on its own).
+
+Only the receiving loop is counted (CALLGRIND_TOGGLE_COLLECT in the receiving thread). Prints
+Ir/KiB for each and the ratio engine/direct (target <= 1.15: the engine adds at most 15%).
+callgrind counts instructions, so the figures do not depend on machine load.
+
+    python bench/bench_callgrind_esp32.py [--mib 8] [--chunk 4096] [--json FILE]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+ROOT = benchlib.ROOT
+TARGET = "<= 1.15"
+
+
+def build(out_dir):
+    exe = os.path.join(out_dir, "callgrind_esp32")
+    subprocess.run(
+        ["cc", "-std=gnu11", "-O2", "-g", "-Wall", "-Wextra", "-Werror",
+         "-I" + os.path.join(ROOT, "ports", "common"), "-I/usr/include/lwip",
+         "-DSP_WAIT_WITH_POLL=1", "-DSP_DNS=0", "-o", exe,
+         os.path.join(ROOT, "bench", "callgrind_esp32.c"),
+         os.path.join(ROOT, "ports", "esp32", "sp_core_esp32.c"),
+         os.path.join(ROOT, "ports", "common", "sp_errno.c"),
+         os.path.join(ROOT, "ports", "host", "sp_host_platform.c"),
+         "-llwip", "-lpthread"],
+        check=True,
+    )
+    return exe
+
+
+def instructions(exe, mode, mib, chunk, out_dir):
+    out = os.path.join(out_dir, "callgrind.%s.out" % mode)
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + out,
+         exe, mode, str(mib), str(chunk)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
+    )
+    if done.returncode != 0:
+        raise RuntimeError("%s run failed:\n%s" % (mode, done.stdout[-3000:]))
+    found = re.search(r"Collected : (\d+)", done.stdout)
+    if not found:
+        raise RuntimeError("no callgrind total in:\n" + done.stdout[-3000:])
+    return int(found.group(1))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mib", type=int, default=8, help="MiB received per run (default 8)")
+    ap.add_argument("--chunk", type=int, default=4096, help="receive buffer bytes (default 4096)")
+    ap.add_argument("--json", help="write the result rows here (bench/benchlib.py format)")
+    args = ap.parse_args(argv)
+    if not shutil.which("valgrind"):
+        print("valgrind is not installed (Debian package valgrind)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="bench_esp32_") as tmp:
+        exe = build(tmp)
+        engine = instructions(exe, "engine", args.mib, args.chunk, tmp)
+        direct = instructions(exe, "direct", args.mib, args.chunk, tmp)
+    kib = args.mib * 1024
+    rows = [benchlib.row("receive path, %d B buffer" % args.chunk, "Ir/KiB", direct / kib,
+                         engine / kib, TARGET, baseline_name="direct lwip_recv")]
+    print("esp32 core receive path, %d MiB over host lwIP loopback (callgrind Ir)" % args.mib)
+    print("  %-34s %12s %10s" % ("receiver", "Ir total", "Ir/KiB"))
+    print("  %-34s %12d %10.1f" % ("engine (sp_recv_into + sp_poll)", engine, engine / kib))
+    print("  %-34s %12d %10.1f" % ("direct (lwip_recv + lwip_poll)", direct, direct / kib))
+    print("  ratio engine/direct = %.3f (target %s: %s)" % (
+        rows[0]["ratio"], TARGET, "met" if rows[0]["ok"] else "NOT met"))
+    benchlib.write_json(args.json, "callgrind_esp32", "lwip-esp32", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
