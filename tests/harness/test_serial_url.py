@@ -108,12 +108,13 @@ class Rfc2217Server(SerialServer):
 SERVERS = {"socket": SerialServer, "rfc2217": Rfc2217Server}
 
 
-@pytest.fixture(params=sorted(SERVERS))
-def served_micropython(request, micropython_binary):
-    env = dict(os.environ, MICROPYPATH=":".join(board_library_dirs() + [".frozen"]))
-    proc = PtyProcess([micropython_binary], env=env)
-    server = SERVERS[request.param](proc.device)
-    server.scheme = request.param
+def serve(binary, kind, extra_path=()):
+    """Start the unix port on a pty and serve it with a ``kind`` server; wait for its prompt."""
+    env = dict(os.environ, MICROPYPATH=":".join(list(extra_path) + board_library_dirs() + [".frozen"]))
+    # the unix port puts its cwd first on sys.path: run it where only the extra modules are
+    proc = PtyProcess([binary], env=env, cwd=(list(extra_path) or [None])[0])
+    server = SERVERS[kind](proc.device)
+    server.scheme, server.proc = kind, proc
     proc.start()
     banner = b""
     for _ in range(100):  # bounded: the prompt comes within a second
@@ -124,9 +125,19 @@ def served_micropython(request, micropython_binary):
             break
     assert banner.endswith(b">>> "), banner
     server.thread.start()
-    yield server
+    return server
+
+
+def stop(server):
     server.close()
-    proc.stop()
+    server.proc.stop()
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def served_micropython(request, micropython_binary):
+    server = serve(micropython_binary, request.param)
+    yield server
+    stop(server)
 
 
 def test_serial_server_url_target_runs_the_pool_on_the_device(served_micropython, tmp_path):
@@ -156,3 +167,43 @@ def test_serial_server_url_target_runs_the_pool_on_the_device(served_micropython
         t.close()
     log = tmp_path / "target-{}___127.0.0.1_{}.log".format(served_micropython.scheme, served_micropython.port)
     assert "connect" in log.read_text()
+
+
+FAKE_WIFI = """
+# FAKE radio (named as a fake): the unix port has no Wi-Fi; this stands in for a board's
+# wifi.radio so the harness's join-and-address path runs. It records how it was joined.
+class Radio:
+    def __init__(self):
+        self.connected = False
+        self.joined = None
+        self.ipv4_address = None
+    def connect(self, ssid, password):
+        self.joined = (ssid, password)
+        self.connected = True
+        self.ipv4_address = "127.0.0.1"
+radio = Radio()
+"""
+
+
+def test_wifi_board_joins_with_settings_and_the_password_is_never_logged(micropython_binary, tmp_path):
+    fake = tmp_path / "fakeradio"
+    (fake / "wifi").mkdir(parents=True)
+    (fake / "wifi" / "__init__.py").write_text(FAKE_WIFI)
+    settings = tmp_path / "settings.toml"
+    settings.write_text('CIRCUITPY_WIFI_SSID = "Bench Lab"\nCIRCUITPY_WIFI_PASSWORD = "pw-for-the-bench"\n')
+    server = serve(micropython_binary, "socket", extra_path=[str(fake)])
+    try:
+        t = make_target("socket://127.0.0.1:%d" % server.port,
+                        TargetOptions(deploy=False, soft_reset=False, log_dir=str(tmp_path / "logs"),
+                                      settings=str(settings), call_timeout=20))
+        try:
+            assert t.session.run("_sp_wifi.joined") == ("Bench Lab", "pw-for-the-bench")
+            # the board's address, and this computer's address on the route to it
+            assert (t.host, t.peer_host) == ("127.0.0.1", "127.0.0.1")
+        finally:
+            t.close()
+    finally:
+        stop(server)
+    log = (tmp_path / "logs" / "target-socket___127.0.0.1_{}.log".format(server.port)).read_text()
+    assert "_sp_wifi.connect(" in log
+    assert "pw-for-the-bench" not in log and "Bench Lab" not in log

