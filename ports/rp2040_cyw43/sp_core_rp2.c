@@ -625,8 +625,9 @@ int sp_connect(sp_sock_t *s, const char *ip, int port) {
             break;
         default: /* ST_NEW: try */
             r = 0;
-            if (ip4_addr_isbroadcast_u32(ip4_addr_get_u32(ip_2_ip4(&addr)), netif_default)
-                || ip4_addr_ismulticast(ip_2_ip4(&addr))) {
+            u32_t dst = ip4_addr_get_u32(ip_2_ip4(&addr));
+            if (dst == IPADDR_BROADCAST || ip4_addr_ismulticast(ip_2_ip4(&addr))
+                || (netif_default != NULL && ip4_addr_isbroadcast_u32(dst, netif_default))) {
                 r = -SP_EHOSTUNREACH; /* a connection never goes to a broadcast or group */
                 break;
             }
