@@ -323,6 +323,7 @@ if _MICROPYTHON:
 # there costs more than the rest of a send (docs/engine-micropython.md)
 _READ_ONLY = (bytes, str)
 _BYTES_LIKE = (bytes, bytearray, memoryview)
+_NOT_YET = object()  # sendall: no deadline taken yet (None means "wait forever")
 
 
 def _raise(r):
@@ -531,25 +532,23 @@ class Socket(_Base):
         return r
 
     def sendall(self, data):
-        es = self._live()
+        self._live()
         self._check_data(data)
-        view = memoryview(data)
-        total = len(view)
+        # few local names: on MicroPython a frame of more than 11 slots is allocated on the heap
+        # at every call, which there cost more than the send itself (docs/engine-micropython.md)
+        data = memoryview(data)
         sent = 0
-        deadline = None
-        started = False
-        while sent < total:
-            r = es.send(view[sent:] if sent else view)
-            if r == -_EAGAIN:
-                if not started:
-                    deadline = _deadline(self._timeout_ms)  # bounds the whole call
-                    started = True
-                self._wait(_POLLOUT, deadline)
-                es = self._live()
-                continue
-            if r < 0:
+        deadline = _NOT_YET
+        while sent < len(data):
+            r = self._live().send(data[sent:] if sent else data)
+            if r >= 0:
+                sent += r
+            elif r != -_EAGAIN:
                 _raise(r)
-            sent += r
+            else:
+                if deadline is _NOT_YET:
+                    deadline = _deadline(self._timeout_ms)  # bounds the whole call
+                self._wait(_POLLOUT, deadline)
 
     def sendto(self, data, address):
         es = self._live()
