@@ -188,13 +188,25 @@ static MP_DEFINE_CONST_FUN_OBJ_2(sp_sock_listen_obj, sp_sock_listen);
 
 static mp_obj_t sp_sock_accept(mp_obj_t self_in) {
     SP_LIVE(s, self_in);
-    sp_obj_t *o = sp_obj_new();
+    /* the object is allocated only when a connection is pending (no garbage per EAGAIN) and
+     * before the core hands it over, so a MemoryError cannot strand a core socket */
+    sp_obj_t *o = (sp_poll(s, SP_POLLIN, 0) & SP_POLLIN) ? sp_obj_new() : NULL;
     sp_sock_t *ns;
     char ip[SP_IPSTR_LEN];
     int port = 0;
     int r = sp_accept(s, &ns, ip, &port);
     if (r < 0) {
         return sp_result(r);
+    }
+    if (o == NULL) { /* a connection arrived just after the look */
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            o = sp_obj_new();
+            nlr_pop();
+        } else {
+            sp_close(ns);
+            nlr_jump(nlr.ret_val);
+        }
     }
     o->s = ns;
     mp_obj_t items[3] = {MP_OBJ_FROM_PTR(o), sp_ip_str(ip), MP_OBJ_NEW_SMALL_INT(port)};
