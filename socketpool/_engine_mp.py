@@ -163,28 +163,31 @@ _polled = None
 _polled_mask = 0
 
 
-def _poll_one(sock, events, timeout_ms):
-    """Ready bits of one native socket among ``events`` (+ERR, HUP), waiting at most ``timeout_ms``.
-    Only the asked events are registered: a POLLIN wait must not wake for a writable socket."""
+def _watch(sock, mask):
+    """Make ``sock`` the registered socket, waiting for ``mask``."""
     global _poller, _polled, _polled_mask
-    p = _poller
-    if p is None:
-        p = _poller = _select.poll()
-    mask = events | _POLLERR | _POLLHUP
+    if _poller is None:
+        _poller = _select.poll()
     if _polled is not sock:
         if _polled is not None:
-            p.unregister(_polled)
+            _poller.unregister(_polled)
             _polled = None
-        p.register(sock, mask)
+        _poller.register(sock, mask)
         _polled = sock
         _polled_mask = mask
     elif _polled_mask != mask:
-        p.modify(sock, mask)
+        _poller.modify(sock, mask)
         _polled_mask = mask
-    ev = 0
-    for _obj, bits in p.ipoll(timeout_ms):
-        ev = bits
-    return ev
+
+
+def _poll_one(sock, events, timeout_ms):
+    """Ready bits of one native socket among ``events`` (+ERR, HUP), waiting at most ``timeout_ms``.
+    Only the asked events are registered: a POLLIN wait must not wake for a writable socket.
+    (Few local names here: a MicroPython frame of more than 11 slots goes on the heap.)"""
+    _watch(sock, events | _POLLERR | _POLLHUP)
+    for ready in _poller.ipoll(timeout_ms):
+        return ready[1]
+    return 0
 
 
 def _forget(sock):
