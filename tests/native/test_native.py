@@ -1,10 +1,11 @@
-"""The ESP32 core (ports/esp32) on host lwIP under the sanitizers, and its fuzz harness.
+"""The native cores (ports/esp32, ports/rp2040_cyw43) on host lwIP under the sanitizers, and the
+fuzz harness; every test runs once per core.
 
 * the core and its host platform build with -Wall -Wextra -Werror;
 * tests/native/sp_selftest.c (the core's duties, in C) passes under ASan + UBSan + LeakSanitizer;
 * the libFuzzer harness tests/native/sp_fuzz.c runs $SOCKETPOOL_FUZZ_SECONDS (default 60) with no
   crash, hang, leak or UB report;
-* the conformance suite passes on target host-lwip-esp32 with the ASan + UBSan build of the core
+* the conformance suite passes on target host-lwip-<core> with the ASan + UBSan build of the core
   loaded into CPython (libasan preloaded, PYTHONMALLOC=malloc so ASan sees Python's buffers,
   leak checking off for CPython's own leaks), and a deliberate overflow in that setup is caught.
 
@@ -21,14 +22,19 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOST = os.path.join(ROOT, "ports", "host")
-CORE = "esp32"
+CORES = ("esp32", "rp2")  # every native core: ports/esp32, ports/rp2040_cyw43
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
-def _make(tmp_path, *targets, timeout=300):
+@pytest.fixture(params=CORES)
+def core(request):
+    return request.param
+
+
+def _make(tmp_path, core, *targets, timeout=300):
     out = str(tmp_path / "build")
     done = subprocess.run(
-        ["make", "-C", HOST, "CORE=" + CORE, "OUT=" + out, *targets],
+        ["make", "-C", HOST, "CORE=" + core, "OUT=" + out, *targets],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
     )
     assert done.returncode == 0, done.stdout
@@ -57,17 +63,17 @@ def _asan_env(build_dir):
     return env
 
 
-def test_core_builds_with_all_warnings_as_errors(tmp_path):
-    out, log = _make(tmp_path)
-    assert os.path.exists(os.path.join(out, "libsp_%s.so" % CORE))
+def test_core_builds_with_all_warnings_as_errors(tmp_path, core):
+    out, log = _make(tmp_path, core)
+    assert os.path.exists(os.path.join(out, "libsp_%s.so" % core))
     assert "-Werror" in log and "-Wextra" in log
     assert "warning:" not in log
 
 
-def test_selftest_passes_under_asan_ubsan_and_leak_sanitizer(tmp_path):
-    out, _ = _make(tmp_path, "selftest")
+def test_selftest_passes_under_asan_ubsan_and_leak_sanitizer(tmp_path, core):
+    out, _ = _make(tmp_path, core, "selftest")
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="halt_on_error=1")
-    done = subprocess.run([os.path.join(out, "asan", "sp_selftest_" + CORE)], env=env,
+    done = subprocess.run([os.path.join(out, "asan", "sp_selftest_" + core)], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
     assert done.returncode == 0, done.stdout
     assert "sp_selftest: 0 failure(s)" in done.stdout
@@ -75,13 +81,13 @@ def test_selftest_passes_under_asan_ubsan_and_leak_sanitizer(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("clang") is None, reason="clang (Debian clang) is not installed")
-def test_fuzz_harness_runs_bounded_with_no_crash_hang_or_leak(tmp_path):
-    out, _ = _make(tmp_path, "fuzz")
+def test_fuzz_harness_runs_bounded_with_no_crash_hang_or_leak(tmp_path, core):
+    out, _ = _make(tmp_path, core, "fuzz")
     seconds = int(os.environ.get("SOCKETPOOL_FUZZ_SECONDS", "60"))
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     done = subprocess.run(
-        [os.path.join(out, "fuzz", "sp_fuzz_" + CORE), "-max_total_time=%d" % seconds,
+        [os.path.join(out, "fuzz", "sp_fuzz_" + core), "-max_total_time=%d" % seconds,
          "-timeout=10", "-rss_limit_mb=2048", "-detect_leaks=1", "-print_final_stats=1",
          "-artifact_prefix=%s/" % tmp_path, str(corpus)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=seconds + 120,
@@ -95,14 +101,14 @@ def test_fuzz_harness_runs_bounded_with_no_crash_hang_or_leak(tmp_path):
     assert not any(m in done.stdout for m in SANITIZER_MARKS), tail
 
 
-def test_asan_in_cpython_catches_an_overflow_through_the_core(tmp_path):
+def test_asan_in_cpython_catches_an_overflow_through_the_core(tmp_path, core):
     """The setup the conformance run below relies on does detect a bug: a recv into a 16-byte
     buffer told it holds 4096 bytes overflows inside lwIP's memcpy, and ASan stops it."""
-    out, _ = _make(tmp_path, "SAN=asan")
+    out, _ = _make(tmp_path, core, "SAN=asan")
     script = textwrap.dedent("""
         import ctypes, time
         from socketpool_host import engine_lwip
-        e = engine_lwip.load_core("esp32")
+        e = engine_lwip.load_core("%s")
         assert e.variant == "asan", e.variant
         peers = e.peer_socket_module
         lst = peers.socket(); lst.bind(("127.0.0.1", 0)); lst.listen(1)
@@ -114,18 +120,18 @@ def test_asan_in_cpython_catches_an_overflow_through_the_core(tmp_path):
         small = ctypes.create_string_buffer(16)
         e._core.sp_recv_into(s._s, small, 4096)
         print("NOT CAUGHT")
-    """)
+    """ % core)
     done = subprocess.run([sys.executable, "-c", script], env=_asan_env(out),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
     assert "NOT CAUGHT" not in done.stdout
     assert "ERROR: AddressSanitizer: heap-buffer-overflow" in done.stdout, done.stdout[-3000:]
 
 
-def test_conformance_suite_passes_with_the_core_under_asan_and_ubsan(tmp_path):
-    out, _ = _make(tmp_path, "SAN=asan")
+def test_conformance_suite_passes_with_the_core_under_asan_and_ubsan(tmp_path, core):
+    out, _ = _make(tmp_path, core, "SAN=asan")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", os.path.join(ROOT, "tests", "conformance"),
-         "--target", "host-lwip-esp32", "-q", "-x", "-p", "no:cacheprovider"],
+         "--target", "host-lwip-" + core, "-q", "-x", "-p", "no:cacheprovider"],
         env=_asan_env(out), cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200,
     )

@@ -1,23 +1,17 @@
-"""The Pico W raw-API core (ports/rp2040_cyw43) in C on host lwIP, under ASan + UBSan.
+"""The Pico W raw-API core (ports/rp2040_cyw43) in C on host lwIP, under ASan + UBSan + LSan.
 
-* ``rp2_core_test.c``: the core's own duties (state machine, pbuf gathering with the window
-  reopened, accept queue overflow refused with a reset, UDP queue of 4 with sources, ECONNREFUSED,
-  back-pressure, linger-0 reset, the bounded close linger, closing a listener with pending
-  connections) through
-  sp_engine.h, each case reported by name;
-* ``rp2_fuzz.c``: random call sequences for a bounded time (libFuzzer when clang has it, else a
-  seeded random driver), no crash, no sanitizer report, no socket left open;
-* the conformance suite on ``host-lwip-rp2`` with the ASan build of the core loaded.
+``rp2_core_test.c``: the core's own duties (state machine, pbuf gathering with the window
+reopened, accept queue overflow refused with a reset, UDP queue of 4 with sources, ECONNREFUSED,
+back-pressure, linger-0 reset, the bounded close linger, closing a listener with pending
+connections) through sp_engine.h, each case reported by name. What every core shares (the
+build with -Werror, the generic C self-test, the libFuzzer harness, the conformance suite with
+the core under ASan) runs for rp2 too, in tests/native/test_native.py.
 
-Needs cc, clang (optional) and Debian's liblwip-dev (scripts/setup.sh installs them).
-``SP_FUZZ_SECONDS`` sets the fuzz time (default 30).
+Needs cc and Debian's liblwip-dev (scripts/setup.sh installs them).
 """
 
 import os
-import re
-import shutil
 import subprocess
-import sys
 
 import pytest
 
@@ -91,57 +85,3 @@ def test_rp2_core_test_run_reports_no_sanitizer_error(core_test_output):
     assert "ERROR: AddressSanitizer" not in text and "runtime error:" not in text, text[-4000:]
     assert "ERROR: LeakSanitizer" not in text, text[-4000:]
     assert core_test_output.returncode == 0, text[-4000:]
-
-
-def _clang_has_libfuzzer():
-    clang = shutil.which("clang")
-    if not clang:
-        return None
-    probe = subprocess.run([clang, "-print-file-name=libclang_rt.fuzzer-x86_64.a"],
-                           stdout=subprocess.PIPE, text=True)
-    path = probe.stdout.strip()
-    return clang if os.path.isabs(path) and os.path.exists(path) else None
-
-
-def test_rp2_core_random_call_sequences_find_no_crash_or_leak(tmp_path):
-    seconds = int(os.environ.get("SP_FUZZ_SECONDS", "30"))
-    fuzz_src = [os.path.join(HERE, "rp2_fuzz.c")]
-    clang = _clang_has_libfuzzer()
-    if clang:
-        exe = _compile(clang, fuzz_src, str(tmp_path / "rp2_fuzz"),
-                       ["-fsanitize=fuzzer,address,undefined"])
-        corpus = tmp_path / "corpus"
-        corpus.mkdir()
-        done = _run([exe, "-max_total_time=%d" % seconds, "-timeout=20", "-rss_limit_mb=2048",
-                     "-print_final_stats=1", str(corpus)], timeout=seconds + 120)
-        assert done.returncode == 0, done.stdout[-6000:]
-        runs = re.search(r"Done (\d+) runs", done.stdout)
-        assert runs and int(runs.group(1)) > 0, done.stdout[-3000:]
-    else:
-        exe = _compile("cc", fuzz_src, str(tmp_path / "rp2_fuzz"),
-                       ["-fsanitize=address,undefined", "-DSP_FUZZ_STANDALONE"])
-        done = _run([exe, str(100 * seconds), "1"], timeout=seconds * 10 + 120)
-        assert done.returncode == 0, done.stdout[-6000:]
-        assert "no crash" in done.stdout
-
-
-def _asan_runtime():
-    found = subprocess.run(["cc", "-print-file-name=libasan.so"], stdout=subprocess.PIPE,
-                           text=True).stdout.strip()
-    return found if os.path.isabs(found) and os.path.exists(found) else None
-
-
-def test_conformance_suite_passes_on_the_asan_build_of_the_rp2_core(tmp_path):
-    runtime = _asan_runtime()
-    assert runtime, "the ASan runtime (libasan.so) is missing: install gcc's libasan"
-    env = dict(os.environ, SOCKETPOOL_LWIP_VARIANT="asan", LD_PRELOAD=runtime,
-               ASAN_OPTIONS="detect_leaks=0:halt_on_error=1",  # CPython itself leaks at exit
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
-    cmd = [sys.executable, "-m", "pytest", os.path.join(ROOT, "tests", "conformance"),
-           "--target", "host-lwip-rp2", "-q", "-x", "-p", "no:cacheprovider",
-           "--junitxml", str(tmp_path / "asan.xml")]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=1200)
-    text = done.stdout
-    assert "ERROR: AddressSanitizer" not in text and "runtime error:" not in text, text[-6000:]
-    assert done.returncode == 0, text[-6000:]
