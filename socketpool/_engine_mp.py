@@ -156,48 +156,56 @@ def socket(family, type, proto):
     return MPSocket(s, type | (_V6 if family == 10 else 0))
 
 
-# One poller for every wait; the socket that waited last stays registered (with the events it
-# waited for), so a socket that waits again and again (a bulk transfer) costs one poll call per wait.
-_poller = None
-_polled = None
-_polled_mask = 0
+# One poller per thread that waits; the socket that waited last stays registered in it (with the
+# events it waited for), so a socket that waits again and again (a bulk transfer) costs one poll
+# call per wait, and threads waiting at once on different sockets do not disturb each other.
+try:
+    from _thread import get_ident as _thread_id
+except ImportError:  # a port without threads
+
+    def _thread_id():
+        return 0
 
 
-def _watch(sock, mask):
-    """Make ``sock`` the registered socket, waiting for ``mask``."""
-    global _poller, _polled, _polled_mask
-    if _poller is None:
-        _poller = _select.poll()
-    if _polled is not sock:
-        if _polled is not None:
-            _poller.unregister(_polled)
-            _polled = None
-        _poller.register(sock, mask)
-        _polled = sock
-        _polled_mask = mask
-    elif _polled_mask != mask:
-        _poller.modify(sock, mask)
-        _polled_mask = mask
+_waiters = {}  # thread id -> [poll object, registered native socket or None, its event mask]
+
+
+def _waiter(sock, mask):
+    """This thread's poller with ``sock`` registered for ``mask``."""
+    w = _waiters.get(_thread_id())
+    if w is None:
+        w = _waiters[_thread_id()] = [_select.poll(), None, 0]
+    if w[1] is not sock:
+        if w[1] is not None:
+            w[0].unregister(w[1])
+            w[1] = None
+        w[0].register(sock, mask)
+        w[1] = sock
+        w[2] = mask
+    elif w[2] != mask:
+        w[0].modify(sock, mask)
+        w[2] = mask
+    return w[0]
 
 
 def _poll_one(sock, events, timeout_ms):
     """Ready bits of one native socket among ``events`` (+ERR, HUP), waiting at most ``timeout_ms``.
     Only the asked events are registered: a POLLIN wait must not wake for a writable socket.
     (Few local names here: a MicroPython frame of more than 11 slots goes on the heap.)"""
-    _watch(sock, events | _POLLERR | _POLLHUP)
-    for ready in _poller.ipoll(timeout_ms):
+    for ready in _waiter(sock, events | _POLLERR | _POLLHUP).ipoll(timeout_ms):
         return ready[1]
     return 0
 
 
 def _forget(sock):
-    global _polled
-    if _polled is sock:
-        _polled = None
-        try:
-            _poller.unregister(sock)
-        except (OSError, KeyError):
-            pass
+    """A socket being closed leaves every poller it is registered in."""
+    for w in _waiters.values():
+        if w[1] is sock:
+            w[1] = None
+            try:
+                w[0].unregister(sock)
+            except (OSError, KeyError):
+                pass
 
 
 # An engine socket keeps its whole state in one int, ``_k`` (a socket costs less heap than with an

@@ -612,3 +612,61 @@ result([e, errno.ETIMEDOUT, polls[0]])
     # 0.5 s in slices of at most 100 ms: a handful of polls (a spin would make thousands)
     assert 1 <= r[2] <= 20
     srv.close()
+
+
+def test_two_threads_wait_on_their_own_sockets_at_once(vm):
+    srv = tcp_server()
+    port = srv.getsockname()[1]
+
+    def two_peers():
+        conns = [srv.accept()[0] for _ in range(2)]
+        for c in conns:
+            c.settimeout(TIMEOUT)
+            c.recv(1)  # both VM threads are waiting now
+        import time
+
+        time.sleep(0.3)
+        conns[1].sendall(b"second")
+        time.sleep(0.3)
+        conns[0].sendall(b"first")
+        for c in conns:
+            try:
+                c.recv(1)
+            except OSError:
+                pass
+            c.close()
+
+    join = in_thread(two_peers)
+    r = vm.run(
+        """
+import _thread, time
+socks = []
+for i in range(2):
+    s = pool.socket()
+    s.settimeout(5)
+    s.connect(("127.0.0.1", ARGS["port"]))
+    socks.append(s)
+got = {}
+def reader(i):
+    buf = bytearray(16)
+    socks[i].send(b"!")
+    try:
+        n = socks[i].recv_into(buf)
+        got[i] = bytes(buf[:n]).decode()
+    except OSError as e:
+        got[i] = "error %s" % e.errno
+for i in range(2):
+    _thread.start_new_thread(reader, (i,))
+for _ in range(100):  # bounded: 10 s
+    if len(got) == 2:
+        break
+    time.sleep_ms(100)
+for s in socks:
+    s.close()
+result([got.get(0), got.get(1)])
+""",
+        {"port": port},
+    )
+    join()
+    assert r == ["first", "second"]
+    srv.close()
