@@ -426,7 +426,8 @@ static mp_obj_t sp_mp_getattr(mp_obj_t attr) {
     if (name == MP_QSTR_RAW) {
         return mp_obj_new_bool(sp_has_raw());
     }
-    mp_raise_msg(&mp_type_AttributeError, MP_ERROR_TEXT("no such attribute"));
+    return MP_OBJ_NULL; /* not ours: the caller reports AttributeError (or, for __init__ and
+                         * the like during import, just finds nothing) */
 }
 
 const mp_obj_module_t sp_mp_module = {
