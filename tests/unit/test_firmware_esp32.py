@@ -122,3 +122,17 @@ def test_module_build_files_name_only_sources_that_exist():
     assert "target_link_libraries(usermod INTERFACE usermod_socketpool)" in cmake
     assert "SRC_USERMOD_C +=" in mk
     assert "CONFIG_LWIP_MAX_SOCKETS=" in open(fw.SDKCONFIG_FRAGMENT).read()
+
+
+def test_flash_of_a_bin_in_its_build_directory_needs_no_chip(tmp_path):
+    (tmp_path / "flash_args").write_text("0x0 micropython.bin\n")
+    image = tmp_path / "firmware.bin"
+    image.write_bytes(b"\xe9" + bytes(15))
+    ran = []
+
+    class Done:
+        returncode = 0
+
+    fw.flash(str(image), port="/dev/ttyACM1", run=lambda argv, cwd=None: ran.append((argv, cwd)) or Done())
+    argv, cwd = ran[0]
+    assert argv[-1] == "@%s/flash_args" % tmp_path and cwd == str(tmp_path)

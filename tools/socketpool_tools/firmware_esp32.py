@@ -183,6 +183,9 @@ def flash(image, port=None, chip="auto", baud=460800, erase=False, offset=None,
     """Flash with esptool, showing its progress; returns a one-line description."""
     if not os.path.exists(image):
         raise FirmwareError("%s does not exist (run `socketpool build` first)" % image)
+    beside = os.path.dirname(os.path.abspath(image))
+    if offset is None and chip == "auto" and os.path.isfile(os.path.join(beside, "flash_args")):
+        image = beside  # a firmware.bin still in its build directory: flash as the build says
     port = port or find_port(ports)
     cwd = image if os.path.isdir(image) else None  # flash_args names files relative to it
     for argv in flash_commands(image, port, chip, baud, erase, offset):
