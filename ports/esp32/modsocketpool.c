@@ -10,7 +10,6 @@
  * socket is closed by the gc, and every socket is closed on soft reset (the port's
  * gc_sweep_all() runs all finalisers).
  */
-#include <errno.h>
 #include <string.h>
 
 #include "py/mperrno.h"
@@ -22,6 +21,7 @@
 
 #include "sp_deadline.h"
 #include "sp_engine.h"
+#include "sp_mp_errno.h"
 #include "sp_resolve.h"
 
 #if SP_HOST_PLATFORM
@@ -33,58 +33,10 @@ uint32_t sp_ticks_ms(void) {
     return (uint32_t)mp_hal_ticks_ms();
 }
 
-/* ---- errors: SP_E* -> this interpreter's errno, one table ------------------------------ */
+/* ---- errors: SP_E* -> this interpreter's errno (ports/common/sp_mp_errno.h) ---------- */
 
-/* errno names MicroPython's mperrno.h lacks: the system's where MP_E* are the system's,
- * otherwise Linux's numbers, as MicroPython's internal errno uses */
-#if MICROPY_USE_INTERNAL_ERRNO || !defined(EMSGSIZE)
-#define SP_MP_EMSGSIZE (90)
-#define SP_MP_ENOPROTOOPT (92)
-#define SP_MP_EADDRNOTAVAIL (99)
-#define SP_MP_ENETUNREACH (101)
-#else
-#define SP_MP_EMSGSIZE EMSGSIZE
-#define SP_MP_ENOPROTOOPT ENOPROTOOPT
-#define SP_MP_EADDRNOTAVAIL EADDRNOTAVAIL
-#define SP_MP_ENETUNREACH ENETUNREACH
-#endif
-
-static const uint8_t sp_mp_errno[SP_E_COUNT] = {
-    [SP_OK] = 0,
-    [SP_EAGAIN] = MP_EAGAIN,
-    [SP_EINPROGRESS] = MP_EINPROGRESS,
-    [SP_EALREADY] = MP_EALREADY,
-    [SP_EISCONN] = MP_EISCONN,
-    [SP_ENOTCONN] = MP_ENOTCONN,
-    [SP_ECONNREFUSED] = MP_ECONNREFUSED,
-    [SP_ECONNRESET] = MP_ECONNRESET,
-    [SP_ECONNABORTED] = MP_ECONNABORTED,
-    [SP_EPIPE] = MP_EPIPE,
-    [SP_EBADF] = MP_EBADF,
-    [SP_EINVAL] = MP_EINVAL,
-    [SP_EADDRINUSE] = MP_EADDRINUSE,
-    [SP_EADDRNOTAVAIL] = SP_MP_EADDRNOTAVAIL,
-    [SP_EHOSTUNREACH] = MP_EHOSTUNREACH,
-    [SP_ENETUNREACH] = SP_MP_ENETUNREACH,
-    [SP_EMSGSIZE] = SP_MP_EMSGSIZE,
-    [SP_ENOPROTOOPT] = SP_MP_ENOPROTOOPT,
-    [SP_EOPNOTSUPP] = MP_EOPNOTSUPP,
-    [SP_ENOMEM] = MP_ENOMEM,
-    [SP_ENOBUFS] = MP_ENOBUFS,
-    [SP_ETIMEDOUT] = MP_ETIMEDOUT,
-    [SP_EAFNOSUPPORT] = MP_EAFNOSUPPORT,
-    [SP_EPERM] = MP_EPERM,
-    [SP_EIO] = MP_EIO,
-    [SP_EACCES] = MP_EACCES,
-};
-
-/* a core result as the Python result: itself when >= 0, else the negative MicroPython errno */
 static mp_obj_t sp_result(int r) {
-    if (r < 0) {
-        int code = -r;
-        r = -(int)(code < SP_E_COUNT && sp_mp_errno[code] ? sp_mp_errno[code] : MP_EIO);
-    }
-    return MP_OBJ_NEW_SMALL_INT(r);
+    return MP_OBJ_NEW_SMALL_INT(sp_mp_result(r));
 }
 
 static mp_obj_t sp_addr_tuple(const char *ip, int port) {
