@@ -40,3 +40,19 @@ def test_hung_remote_call_fails_the_case_with_targettimeout_and_the_next_case_ru
     assert "1 failed, 1 passed" in r.stdout, r.stdout
     assert "TargetTimeout: the target did not answer within 3s (it was interrupted)" in r.stdout
     assert "Timeout (>5.0s) from pytest-timeout" not in r.stdout
+
+
+def test_target_that_lost_its_state_is_set_up_again_before_the_next_case(run_pytest, micropython_binary):
+    # clearing the interpreter's globals is what a board's reset does to the harness's state
+    r = run_pytest({"test_reset.py": """
+        def test_a_case_after_which_the_target_resets(target, pool):
+            s = pool.socket(pool.AF_INET, pool.SOCK_DGRAM)
+            s.close()
+            target.session.exec_statements("globals().clear()")
+        def test_next_case_gets_a_working_pool(target, pool):
+            s = pool.socket(pool.AF_INET, pool.SOCK_DGRAM)
+            assert s.type == pool.SOCK_DGRAM
+            s.close()
+            assert target.slots_in_use() == 0
+    """}, "--target", "micropython")
+    assert "2 passed" in r.stdout, r.stdout

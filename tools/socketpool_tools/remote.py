@@ -218,6 +218,14 @@ class Session:
         gaierror.__module__ = "socketpool"
 
         self.gaierror = gaierror
+        self.start()
+
+    def start(self):
+        """Send the agent (again, after the target lost its state): every earlier handle is gone."""
+        for p in list(self._proxies.values()):
+            object.__setattr__(p, "_released", True)
+        self._proxies = weakref.WeakValueDictionary()
+        self._drops, self._staged = [], []
         self._exec(AGENT)
         self._stdin_ok = self.run("hasattr(sys.stdin, 'buffer')")
 

@@ -344,16 +344,12 @@ class RemoteTarget:
                     self._deploy()
             chunk = 49152 if spec.kind in ("micropython", "host-proxy") else _remote.UPLOAD_CHUNK
             self.session = _remote.Session(transport, call_timeout=options.call_timeout, upload_chunk=chunk)
-            join = ""
+            self._join = ""
             if board:
                 ssid, password = wifi_credentials(options.settings)
                 if ssid:
-                    join = JOIN_WIFI % (ssid, password or "")
-            self.session.exec_statements(SETUP % join, timeout=max(60, options.call_timeout))
-            self.pool = _remote.pool_proxy(self.session, "_sp_pool")
-            self.socketpool = self.session.run("socketpool")  # the target's module, proxied
-            self.engine = self.session.run("socketpool._engine")
-            self.radio = self.session.run("_sp_wifi")
+                    self._join = JOIN_WIFI % (ssid, password or "")
+            self._set_up()
             self.engine_name, self.ipv6, self.raw, self.slots = self.session.run(FACTS)
             self.host = self.peer_host = "127.0.0.1"
             if board:
@@ -368,6 +364,38 @@ class RemoteTarget:
         except BaseException:
             self.close()
             raise
+
+    def _set_up(self):
+        """Import socketpool on the target, join Wi-Fi, make the pool and the proxies of it."""
+        from socketpool_tools import remote as _remote
+
+        self.session.exec_statements(SETUP % self._join, timeout=max(60, self.options.call_timeout))
+        self.pool = _remote.pool_proxy(self.session, "_sp_pool")
+        self.socketpool = self.session.run("socketpool")  # the target's module, proxied
+        self.engine = self.session.run("socketpool._engine")
+        self.radio = self.session.run("_sp_wifi")
+
+    def ensure_ready(self):
+        """Before a case: if the target lost its state (a board that reset itself on a flaky
+        supply or link), bring it back: raw REPL, agent, pool. Earlier proxies are void.
+        True when it had to."""
+        from socketpool_tools import remote as _remote
+        from socketpool_tools.transport import TargetError
+
+        try:
+            if self.session.run("'_sp_pool' in globals()") is True:
+                return False
+        except (TargetError, _remote.RemoteError):
+            pass
+        self._note("the target lost its state: setting it up again")
+        if self._proc is not None and not self._proc.alive():
+            raise TargetError("the %s process has ended" % self.spec.kind)
+        if self._repl is not None and (self._repl.lost or self._repl.busy):
+            self._repl.lost = None
+            self._repl.resync()
+        self.session.start()
+        self._set_up()
+        return True
 
     def _open_repl(self, cls, device, interrupt=None):
         # a slow device (the emulator, a busy board) may take a while for the raw-paste handshake

@@ -130,11 +130,17 @@ class RawRepl:
         else:
             self.t.serial.write(b"\x03")
 
+    @property
+    def busy(self):
+        """A call was sent and its answer not read (timed out, or abandoned by an exception)."""
+        return self._dirty
+
     def resync(self, timeout=10):
         """Bring the device back to an idle raw REPL after an abandoned or timed-out call."""
         self._log("--", "resync")
-        self.interrupt()
-        time.sleep(0.05)
+        if self._dirty:  # only a running program is interrupted (an idle unix port would end)
+            self.interrupt()
+            time.sleep(0.05)
         try:
             self.enter(soft_reset=False, timeout=timeout)
         except TargetError as e:
