@@ -40,9 +40,11 @@ def meets(ratio, target):
     return ratio >= x if op == ">=" else ratio <= x
 
 
-def row(metric, unit, baseline, value, target, baseline_name="raw CPython socket", ok=None):
-    """One result; ``ok`` given means an absolute target (such as "0 B") the caller judged."""
-    ratio = value / baseline if baseline else float("nan")
+def row(metric, unit, baseline, value, target, baseline_name="raw CPython socket", ok=None, ratio=None):
+    """One result; ``ok`` given means an absolute target (such as "0 B") the caller judged;
+    ``ratio`` given (say, a median of per-round ratios) replaces value / baseline."""
+    if ratio is None:
+        ratio = value / baseline if baseline else float("nan")
     if ok is None and target:
         ok = meets(ratio, target)
     return {
@@ -57,6 +59,10 @@ def row(metric, unit, baseline, value, target, baseline_name="raw CPython socket
     }
 
 
+def format_ratio(ratio):
+    return "-" if ratio != ratio else "%.3f" % ratio  # nan: no ratio (0 against 0)
+
+
 def format_table(rows, engine_key=False):
     head = ["metric", "baseline", "socketpool", "ratio", "target", "ok"]
     if engine_key:
@@ -67,7 +73,7 @@ def format_table(rows, engine_key=False):
             r["metric"],
             "%.4g %s" % (r["baseline"], r["unit"]),
             "%.4g %s" % (r["value"], r["unit"]),
-            "%.3f" % r["ratio"],
+            format_ratio(r["ratio"]),
             r.get("target") or "",
             {True: "yes", False: "NO", None: ""}[r.get("ok")],
         ]

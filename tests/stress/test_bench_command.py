@@ -23,7 +23,7 @@ def test_bench_command_prints_table_and_writes_json_markdown_and_png(tmp_path):
     with open(tmp_path / "bench.json") as f:
         data = json.load(f)
     rows = [r for res in data["results"] for r in res.get("rows", []) if r["engine"] == "host"]
-    assert len(rows) == 4 and all(r["baseline"] > 0 and r["value"] > 0 for r in rows)
+    assert len(rows) == 6 and all(r["baseline"] > 0 and r["value"] > 0 for r in rows)
     assert data["machine"]["cores"] >= 1
     sweep = [p for res in data["results"] for p in res.get("sweep", []) if p["engine"] == "host"]
     assert {p["bufsize"] for p in sweep} == {1024, 4096, 16384, 65536, 262144}

@@ -19,6 +19,7 @@ import glob
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -126,9 +127,28 @@ def run_job(label, argv, tmp, env, benchlib):
                 return json.load(f)
         if "unrecognized arguments" in done.stdout:  # a script without the JSON convention
             done = _run(argv, env)
+            rows = printed_ratio_rows(label, done.stdout, benchlib)
+            if rows:
+                return {"bench": label, "engine": "", "rows": rows, "sweep": [],
+                        "notes": ["ratios read from the printed output (no --json FILE)"]}
             return {"bench": label, "error": "printed its figures (above) but writes no --json FILE"}
     tail = done.stdout.strip().splitlines()[-3:]
     return {"bench": label, "error": "exit %d without results: %s" % (done.returncode, " | ".join(tail))}
+
+
+_PRINTED_RATIO = re.compile(r"ratio ([\w/ ]+?) = ([\d.]+) \(target ([<>]=) ([\d.]+)")
+
+
+def printed_ratio_rows(label, text, benchlib):
+    """Rows from lines such as ``ratio engine/raw = 1.016 (target <= 1.15: met)``."""
+    rows = []
+    for name, ratio, op, limit in _PRINTED_RATIO.findall(text):
+        r = benchlib.row("%s: %s" % (label, name), "x", 1.0, float(ratio), "%s %s" % (op, limit),
+                         baseline_name="as printed")
+        if label.startswith("bench_callgrind_"):
+            r["engine"] = "lwip-" + label[len("bench_callgrind_"):-len(".py")]
+        rows.append(r)
+    return rows
 
 
 def _run(argv, env):
@@ -156,9 +176,15 @@ def micropython_rows(r, benchlib):
         benchlib.row("heap bytes per open socket", "B", r["heap_raw"], r["heap_pool"], "<= 256 B", base,
                      ok=r["heap_pool"] <= 256),
     ]
-    for kind, call in (("recv", "recv_into"), ("send", "sendall")):
-        rows.append(benchlib.row("bulk %s throughput" % call, "MB/s", r["raw_" + kind], r["pool_" + kind],
-                                 ">= 0.8", base))
+    ratios = r.get("ratios", {})  # medians of per-round ratios, when the script gives them
+    for metric, pool_key, raw_key, baseline in (
+        ("bulk recv_into throughput", "pool_recv", "raw_recv", base),
+        ("bulk sendall throughput", "pool_send", "raw_send", base),
+        ("bulk sendall throughput", "pool_send", "raw_nb_send", "raw non-blocking send + poll"),
+    ):
+        if raw_key in r:
+            ratio = ratios.get("%s_vs_%s" % (pool_key[5:], raw_key))
+            rows.append(benchlib.row(metric, "MB/s", r[raw_key], r[pool_key], ">= 0.8", baseline, ratio=ratio))
     for x in rows:
         x["engine"] = "micropython"
     return {"bench": "micropython", "engine": "micropython", "rows": rows, "sweep": []}
@@ -187,15 +213,16 @@ def _bench_lib(root):
     return benchlib
 
 
-def markdown(results, faults, facts, commands):
+def markdown(results, faults, facts, commands, benchlib):
     lines = ["Measured %s on %s (%d cores), Python %s, Linux %s." % (
         facts["date"], facts["cpu"], facts["cores"], facts["python"], facts["kernel"]), ""]
     lines += ["| engine | metric | baseline | socketpool | ratio | target | met |", "|---|---|---|---|---|---|---|"]
     for res in results:
         for r in res.get("rows", []):
-            lines.append("| %s | %s | %.4g %s (%s) | %.4g %s | %.3f | %s | %s |" % (
+            lines.append("| %s | %s | %.4g %s (%s) | %.4g %s | %s | %s | %s |" % (
                 r.get("engine", res.get("engine", "")), r["metric"], r["baseline"], r["unit"],
-                r.get("baseline_name", "baseline"), r["value"], r["unit"], r["ratio"], r.get("target") or "n/a",
+                r.get("baseline_name", "baseline"), r["value"], r["unit"], benchlib.format_ratio(r["ratio"]),
+                r.get("target") or "n/a",
                 {True: "yes", False: "**no**", None: "-"}[r.get("ok")]))
     missing = [res for res in results if "error" in res or "skipped" in res]
     if missing:
@@ -285,10 +312,10 @@ def main(args):
                                         ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     facts = machine_facts()
     results = []
-    commands = ["socketpool bench" + " ".join(a for a in [
-        " --heavy" if args.heavy else "", " --quick" if args.quick else "",
-        " --faults" if args.faults else "", " --engines " + args.engines if args.engines else "",
-        " --update-docs" if args.update_docs else ""] if a)]
+    commands = [" ".join(["socketpool bench"] + [a for a in [
+        "--heavy" if args.heavy else "", "--quick" if args.quick else "",
+        "--faults" if args.faults else "", "--engines " + args.engines if args.engines else "",
+        "--update-docs" if args.update_docs else ""] if a])]
     with tempfile.TemporaryDirectory() as tmp:
         for label, argv, why in plan(root, args):
             if why:
@@ -311,7 +338,7 @@ def main(args):
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "bench.json"), "w") as f:
         json.dump({"machine": facts, "results": results, "faults": faults}, f, indent=1)
-    md = markdown(results, faults, facts, commands)
+    md = markdown(results, faults, facts, commands, benchlib)
     md_path = os.path.join(args.out, "bench.md")
     with open(md_path, "w") as f:
         f.write(md)
