@@ -520,7 +520,8 @@ class Socket(_Base):
 
     def send(self, data):
         es = self._live()
-        self._check_data(data)
+        if not isinstance(data, _BYTES_LIKE):  # the common case without a call
+            self._check_data(data)
         r = es.send(data)
         if r == -_EAGAIN:
             deadline = _deadline(self._timeout_ms)
@@ -532,15 +533,16 @@ class Socket(_Base):
         return r
 
     def sendall(self, data):
-        self._live()
-        self._check_data(data)
+        es = self._live()
+        if not isinstance(data, _BYTES_LIKE):  # the common case without a call
+            self._check_data(data)
         # few local names: on MicroPython a frame of more than 11 slots is allocated on the heap
         # at every call, which there cost more than the send itself (docs/engine-micropython.md)
         data = memoryview(data)
         sent = 0
         deadline = _NOT_YET
         while sent < len(data):
-            r = self._live().send(data[sent:] if sent else data)
+            r = es.send(data[sent:] if sent else data)
             if r >= 0:
                 sent += r
             elif r != -_EAGAIN:
@@ -549,6 +551,7 @@ class Socket(_Base):
                 if deadline is _NOT_YET:
                     deadline = _deadline(self._timeout_ms)  # bounds the whole call
                 self._wait(_POLLOUT, deadline)
+                es = self._live()
 
     def sendto(self, data, address):
         es = self._live()
