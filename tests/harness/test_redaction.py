@@ -3,7 +3,7 @@
 import io
 
 from socketpool_tools import redact
-from socketpool_tools.targets import read_settings_toml, wifi_credentials
+from socketpool_tools.targets import wifi_credentials
 
 
 def test_registered_secret_is_masked_in_text_and_bytes():
@@ -34,13 +34,16 @@ def test_environment_credentials_become_secrets():
     assert redact.redact("joined LabNet-5G with s3cr3t!") == "joined *** with ***"
 
 
-def test_settings_toml_is_read_like_circuitpython(tmp_path):
+def test_credentials_come_from_settings_toml_when_the_environment_has_none(tmp_path):
     p = tmp_path / "settings.toml"
-    p.write_text('# wifi\nCIRCUITPY_WIFI_SSID = "Home Net"\nCIRCUITPY_WIFI_PASSWORD="p\\u00e4ss word"\n'
+    p.write_text('# wifi\nCIRCUITPY_WIFI_SSID = "Home Net"\nCIRCUITPY_WIFI_PASSWORD = "p\\u00e4ss word"\n'
                  'CIRCUITPY_WEB_API_PORT = 80 # comment\n')
-    s = read_settings_toml(str(p))
-    assert s == {"CIRCUITPY_WIFI_SSID": "Home Net", "CIRCUITPY_WIFI_PASSWORD": "p\u00e4ss word",
-                 "CIRCUITPY_WEB_API_PORT": "80"}
+    assert wifi_credentials(str(p), {}) == ("Home Net", "p\u00e4ss word")
+    assert redact.redact("Home Net / p\u00e4ss word") == "*** / ***"
+
+
+def test_missing_settings_toml_and_environment_give_no_credentials(tmp_path):
+    assert wifi_credentials(str(tmp_path / "none.toml"), {}) == (None, None)
 
 
 def test_environment_overrides_settings_toml_and_both_are_redacted(tmp_path):

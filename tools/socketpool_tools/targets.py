@@ -206,32 +206,12 @@ def detect_lan_address(toward):
         return s.getsockname()[0]
 
 
-def read_settings_toml(path):
-    """``KEY = "value"`` / ``KEY = 123`` lines of a CircuitPython settings.toml, as a dict."""
-    out = {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return out
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key, value = key.strip(), value.strip()
-        if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) >= 2:
-            value = value[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-        elif "#" in value:
-            value = value.split("#", 1)[0].strip()
-        out[key] = value
-    return out
-
-
 def wifi_credentials(settings_path="settings.toml", environ=None):
     """(ssid, password) from the environment, else settings.toml; both registered as secrets."""
+    from socketpool_tools.cmd_run import read_settings  # the one settings.toml reader (``run``)
+
     environ = os.environ if environ is None else environ
-    settings = read_settings_toml(settings_path) if settings_path else {}
+    settings = read_settings(settings_path) if settings_path else {}
     ssid = environ.get("CIRCUITPY_WIFI_SSID") or settings.get("CIRCUITPY_WIFI_SSID")
     password = environ.get("CIRCUITPY_WIFI_PASSWORD") or settings.get("CIRCUITPY_WIFI_PASSWORD")
     for v in (ssid, password):
