@@ -163,11 +163,13 @@ def find_auto_port(comports=None):
 
 def project_root():
     """The source tree holding socketpool/ (and tests/ when this is a checkout), or None."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for cand in (os.path.dirname(os.path.dirname(here)), os.getcwd()):
-        if os.path.isfile(os.path.join(cand, "socketpool", "__init__.py")):
-            return cand
-    return None
+    from socketpool_tools.cmd_deploy import project_root as tools_checkout
+
+    root = tools_checkout()  # the checkout these tools are installed from (editable install)
+    if root:
+        return root
+    cwd = os.getcwd()
+    return cwd if os.path.isfile(os.path.join(cwd, "socketpool", "__init__.py")) else None
 
 
 def board_library_dirs():
