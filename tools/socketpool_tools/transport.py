@@ -10,16 +10,12 @@ on a pty and exposes a second pty's path as the "serial port", with a relay in b
 harness reaches it through exactly the serial code path it uses for a board.
 """
 
-import fcntl
 import os
-import pty
 import select
 import signal
 import subprocess
-import termios
 import threading
 import time
-import tty
 
 from socketpool_tools.redact import redact
 
@@ -192,6 +188,9 @@ class RawRepl:
 
 
 def _make_ctty():
+    import fcntl
+    import termios
+
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
@@ -201,6 +200,9 @@ class PtyProcess:
     ``-serial pty``): bytes are relayed between the program's pty and the device's pty."""
 
     def __init__(self, argv, env=None, cwd=None, stderr_log=None):
+        import pty  # POSIX only; serial boards need none of this (Windows: COM ports)
+        import tty
+
         self._prog_master, prog_slave = pty.openpty()
         self._dev_master, self._dev_slave = pty.openpty()
         tty.setraw(self._dev_slave)
