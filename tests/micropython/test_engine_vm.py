@@ -670,3 +670,72 @@ result([got.get(0), got.get(1)])
     join()
     assert r == ["first", "second"]
     srv.close()
+
+
+def test_ctrl_c_interrupts_a_blocking_recv_and_leaves_the_socket_usable(vm):
+    import signal
+
+    srv = tcp_server()
+    port = srv.getsockname()[1]
+    box = {}
+
+    def peer():
+        conn, _ = srv.accept()
+        box["conn"] = conn
+
+    join = in_thread(peer)
+    proc = vm.start(
+        """
+s = pool.socket()
+s.settimeout(20)  # a long wait (bounded, should the interrupt not arrive)
+s.connect(("127.0.0.1", ARGS["port"]))
+print("WAITING")
+try:
+    s.recv_into(bytearray(4))
+    interrupted = False
+except KeyboardInterrupt:
+    interrupted = True
+print("AFTER")
+s.settimeout(5)
+buf = bytearray(4)
+n = s.recv_into(buf)
+s.close()
+result([interrupted, bytes(buf[:n]).decode()])
+""",
+        {"port": port},
+    )
+    assert proc.stdout.readline().strip() == "WAITING"
+    join()
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C on the unix port's console sends
+    assert proc.stdout.readline().strip() == "AFTER"
+    box["conn"].sendall(b"ok")
+    r = vm.finish(proc)
+    assert r == [True, "ok"]
+    box["conn"].close()
+    srv.close()
+
+
+def test_select_poll_reports_a_pending_connection_on_a_listener(vm):
+    port = free_port()
+    proc = vm.start(
+        """
+import select
+srv = pool.socket()
+srv.bind(("127.0.0.1", ARGS["port"]))
+srv.listen(1)
+p = select.poll()
+p.register(srv, select.POLLIN)
+before = p.poll(0)
+print("LISTENING")
+ready = p.poll(5000)
+conn, addr = srv.accept()
+conn.close(); srv.close()
+result([len(before), [x[1] & select.POLLIN for x in ready]])
+""",
+        {"port": port},
+    )
+    assert proc.stdout.readline().strip() == "LISTENING"
+    c = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    r = vm.finish(proc)
+    c.close()
+    assert r == [0, [1]]
