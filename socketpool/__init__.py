@@ -14,37 +14,44 @@ import time as _time
 _MICROPYTHON = _sys.implementation.name == "micropython"
 
 # --- exception types MicroPython may lack (both raise and except must work) ---------------
+# Kept under private names (the module's public names are SocketPool and Socket) and published
+# as builtins on MicroPython, so user code and libraries can raise and catch them.
 try:
-    ConnectionError
+    _ConnectionError = ConnectionError
 except NameError:  # MicroPython
 
-    class ConnectionError(OSError):  # noqa: A001
+    class _ConnectionError(OSError):
         pass
+
 
 try:
-    BrokenPipeError
+    _BrokenPipeError = BrokenPipeError
 except NameError:  # MicroPython
 
-    class BrokenPipeError(ConnectionError):  # noqa: A001
+    class _BrokenPipeError(_ConnectionError):
         pass
+
 
 try:
-    TimeoutError
+    _TimeoutError = TimeoutError
 except NameError:  # MicroPython
 
-    class TimeoutError(OSError):  # noqa: A001
+    class _TimeoutError(OSError):
         pass
+
 
 if _MICROPYTHON:
     try:
         import builtins as _builtins
 
-        if not hasattr(_builtins, "ConnectionError"):
-            _builtins.ConnectionError = ConnectionError
-        if not hasattr(_builtins, "BrokenPipeError"):
-            _builtins.BrokenPipeError = BrokenPipeError
-        if not hasattr(_builtins, "TimeoutError"):
-            _builtins.TimeoutError = TimeoutError
+        for _n, _c in (
+            ("ConnectionError", _ConnectionError),
+            ("BrokenPipeError", _BrokenPipeError),
+            ("TimeoutError", _TimeoutError),
+        ):
+            if not hasattr(_builtins, _n):
+                setattr(_builtins, _n, _c)
+        del _n, _c
     except (ImportError, AttributeError, TypeError):
         pass
 
@@ -57,7 +64,7 @@ def _oserror(code):
     """
     if _MICROPYTHON:
         # as on CPython, a timeout is also a TimeoutError (``except TimeoutError`` catches it)
-        return TimeoutError(code) if code == _errno.ETIMEDOUT else OSError(code)
+        return _TimeoutError(code) if code == _errno.ETIMEDOUT else OSError(code)
     return OSError(code, _errno.errorcode.get(code, str(code)))
 
 
@@ -330,8 +337,8 @@ def _raise(r):
     """Raise the contract's exception for negative engine result ``r``."""
     if r == -_EPIPE:
         if _MICROPYTHON:
-            raise BrokenPipeError(_EPIPE)
-        raise BrokenPipeError(_EPIPE, "EPIPE")
+            raise _BrokenPipeError(_EPIPE)
+        raise _BrokenPipeError(_EPIPE, "EPIPE")
     raise _oserror(-r)
 
 

@@ -24,12 +24,8 @@ CONSTANTS = {
 
 @pytest.fixture
 def module(target):
-    """The socketpool module itself (only reachable for targets running in this process)."""
-    if target.remote:
-        pytest.skip("the socketpool module lives on the remote target; only its pool is proxied")
-    import socketpool
-
-    return socketpool
+    """The target's socketpool module (a proxy of it on a remote target)."""
+    return target.socketpool
 
 
 @pytest.mark.parametrize("name,value", sorted(CONSTANTS.items()))
