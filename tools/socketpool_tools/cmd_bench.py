@@ -180,7 +180,7 @@ def micropython_rows(r, benchlib):
     for metric, pool_key, raw_key, baseline in (
         ("bulk recv_into throughput", "pool_recv", "raw_recv", base),
         ("bulk sendall throughput", "pool_send", "raw_send", base),
-        ("bulk sendall throughput", "pool_send", "raw_nb_send", "raw non-blocking send + poll"),
+        ("bulk sendall throughput, vs non-blocking send", "pool_send", "raw_nb_send", "raw non-blocking send + poll"),
     ):
         if raw_key in r:
             ratio = ratios.get("%s_vs_%s" % (pool_key[5:], raw_key))
