@@ -16,28 +16,38 @@ _MICROPYTHON = _sys.implementation.name == "micropython"
 # --- exception types MicroPython may lack (both raise and except must work) ---------------
 # Kept under private names (the module's public names are SocketPool and Socket) and published
 # as builtins on MicroPython, so user code and libraries can raise and catch them.
+# The classes themselves carry the CPython names: tracebacks and type(e).__name__ show those.
 try:
     _ConnectionError = ConnectionError
 except NameError:  # MicroPython
 
-    class _ConnectionError(OSError):
+    class ConnectionError(OSError):  # noqa: A001
         pass
+
+    _ConnectionError = ConnectionError
+    del ConnectionError
 
 
 try:
     _BrokenPipeError = BrokenPipeError
 except NameError:  # MicroPython
 
-    class _BrokenPipeError(_ConnectionError):
+    class BrokenPipeError(_ConnectionError):  # noqa: A001
         pass
+
+    _BrokenPipeError = BrokenPipeError
+    del BrokenPipeError
 
 
 try:
     _TimeoutError = TimeoutError
 except NameError:  # MicroPython
 
-    class _TimeoutError(OSError):
+    class TimeoutError(OSError):  # noqa: A001
         pass
+
+    _TimeoutError = TimeoutError
+    del TimeoutError
 
 
 if _MICROPYTHON:
