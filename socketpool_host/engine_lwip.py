@@ -109,6 +109,7 @@ class _Core:
             "sp_close": (None, [c_void_p]),
             "sp_host_stall_port": (c_int, [c_int, c_int]),
             "sp_host_abort_fd": (c_int, [c_int]),
+            "sp_host_connect": (c_int, [c_void_p, c_char_p, c_int, c_int]),
         }
         for name, (res, args) in sigs.items():
             fn = getattr(lib, name)
@@ -252,14 +253,12 @@ class LwipSocket:
         return LwipSocket(self._engine, out.value), ip.value.decode(), port.value
 
     def connect(self, ip, port):
-        r = self._core.sp_connect(self._s, ip.encode(), port)
-        if r == -2:  # SP_EINPROGRESS
-            # lwIP's socket API forgets that a connection was established once a reset follows,
-            # so the core latches "connected" when it sees the socket writable. On loopback the
-            # handshake takes microseconds but this Python thread may wait milliseconds for the
-            # GIL while a peer accepts and resets; look once, briefly, as a kernel would have
-            # completed the handshake (see docs/engine-esp32.md, "connect then reset").
-            self._core.sp_poll(self._s, POLLOUT, _HANDSHAKE_MS)
+        # lwIP's socket API forgets that a connection was established once a reset follows, so
+        # the BSD-socket core latches "connected" when it sees the socket writable. On loopback
+        # the handshake takes microseconds, but this Python thread may then wait milliseconds for
+        # the GIL while a peer accepts and resets: connect and look once in one C call, as a
+        # kernel completes the handshake by itself (docs/engine-esp32.md, "connect then reset").
+        r = self._core.sp_host_connect(self._s, ip.encode(), port, _HANDSHAKE_MS)
         return self._engine._err(r) if r < 0 else 0
 
     def connect_result(self):

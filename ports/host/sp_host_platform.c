@@ -22,6 +22,7 @@
 
 #include "sp_config.h"
 #include "sp_deadline.h"
+#include "sp_engine.h"
 #include "sp_port.h"
 
 int sp_host_start(void);
@@ -192,6 +193,20 @@ int sp_host_abort_fd(int fd) {
         r = 0;
     }
     UNLOCK_TCPIP_CORE();
+    return r;
+}
+
+int sp_host_connect(sp_sock_t *s, const char *ip, int port, int wait_ms);
+
+/* the Python driver's connect: sp_connect, then (when under way) one sp_poll for POLLOUT of at
+ * most wait_ms, in one call without the GIL. A core that learns of the finished handshake only
+ * by looking (the BSD-socket core: lwIP's socket API forgets it once a reset follows) then sees
+ * it before a test peer's Python thread can accept and reset. Returns sp_connect's result. */
+int sp_host_connect(sp_sock_t *s, const char *ip, int port, int wait_ms) {
+    int r = sp_connect(s, ip, port);
+    if (r == -SP_EINPROGRESS && wait_ms > 0) {
+        sp_poll(s, SP_POLLOUT, wait_ms);
+    }
     return r;
 }
 
