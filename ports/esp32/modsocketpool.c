@@ -24,6 +24,29 @@
 #include "sp_mp_errno.h"
 #include "sp_resolve.h"
 
+/* A port whose Ctrl-C handler longjmps out of whatever C code runs (MICROPY_ASYNC_KBD_INTR:
+ * MicroPython's unix port) must never leave lwIP that way: lwip_poll links a record on its own
+ * stack into lwIP's lists, and a jump out of it left them pointing into a dead frame (lwip_close
+ * then crashed). Every core call runs with SIGINT held back; it is delivered right after. */
+#if MICROPY_ASYNC_KBD_INTR
+#include <pthread.h>
+#include <signal.h>
+#define SP_CORE(stmt)                                         \
+    do {                                                      \
+        sigset_t sp_int_, sp_old_;                            \
+        sigemptyset(&sp_int_);                                \
+        sigaddset(&sp_int_, SIGINT);                          \
+        pthread_sigmask(SIG_BLOCK, &sp_int_, &sp_old_);       \
+        stmt;                                                 \
+        pthread_sigmask(SIG_SETMASK, &sp_old_, NULL);         \
+    } while (0)
+#else
+#define SP_CORE(stmt) \
+    do {              \
+        stmt;         \
+    } while (0)
+#endif
+
 #if SP_HOST_PLATFORM
 int sp_host_start(void); /* MicroPython's unix port over host lwIP: ports/host/sp_host_platform.c */
 #endif
@@ -87,7 +110,7 @@ static mp_obj_t sp_mp_close(mp_obj_t self_in) {
     if (self->s != NULL) {
         sp_sock_t *s = self->s;
         self->s = NULL;
-        sp_close(s);
+        SP_CORE(sp_close(s));
         sp_open_count--;
     }
     return mp_const_none;
@@ -103,14 +126,19 @@ static MP_DEFINE_CONST_FUN_OBJ_1(sp_mp_fileno_obj, sp_mp_fileno);
 static mp_obj_t sp_mp_bind(mp_obj_t self_in, mp_obj_t ip, mp_obj_t port) {
     sp_sock_t *s = sp_mp_sock(self_in);
     SP_CLOSED_CHECK(s);
-    return sp_result(sp_bind(s, mp_obj_str_get_str(ip), mp_obj_get_int(port)));
+    const char *addr = mp_obj_str_get_str(ip);
+    int pn = (int)mp_obj_get_int(port), r;
+    SP_CORE(r = sp_bind(s, addr, pn));
+    return sp_result(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(sp_mp_bind_obj, sp_mp_bind);
 
 static mp_obj_t sp_mp_listen(mp_obj_t self_in, mp_obj_t backlog) {
     sp_sock_t *s = sp_mp_sock(self_in);
     SP_CLOSED_CHECK(s);
-    return sp_result(sp_listen(s, mp_obj_get_int(backlog)));
+    int b = (int)mp_obj_get_int(backlog), r;
+    SP_CORE(r = sp_listen(s, b));
+    return sp_result(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(sp_mp_listen_obj, sp_mp_listen);
 
@@ -122,7 +150,8 @@ static mp_obj_t sp_mp_accept(mp_obj_t self_in) {
     sp_sock_t *n = NULL;
     char ip[SP_IPSTR_LEN];
     int port = 0;
-    int r = sp_accept(s, &n, ip, &port);
+    int r;
+    SP_CORE(r = sp_accept(s, &n, ip, &port));
     if (r < 0) {
         return sp_result(r);
     }
@@ -135,14 +164,19 @@ static MP_DEFINE_CONST_FUN_OBJ_1(sp_mp_accept_obj, sp_mp_accept);
 static mp_obj_t sp_mp_connect(mp_obj_t self_in, mp_obj_t ip, mp_obj_t port) {
     sp_sock_t *s = sp_mp_sock(self_in);
     SP_CLOSED_CHECK(s);
-    return sp_result(sp_connect(s, mp_obj_str_get_str(ip), mp_obj_get_int(port)));
+    const char *addr = mp_obj_str_get_str(ip);
+    int pn = (int)mp_obj_get_int(port), r;
+    SP_CORE(r = sp_connect(s, addr, pn));
+    return sp_result(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(sp_mp_connect_obj, sp_mp_connect);
 
 static mp_obj_t sp_mp_connect_result(mp_obj_t self_in) {
     sp_sock_t *s = sp_mp_sock(self_in);
     SP_CLOSED_CHECK(s);
-    return sp_result(sp_connect_result(s));
+    int r;
+    SP_CORE(r = sp_connect_result(s));
+    return sp_result(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(sp_mp_connect_result_obj, sp_mp_connect_result);
 
@@ -160,7 +194,9 @@ static mp_obj_t sp_mp_recv_into(mp_obj_t self_in, mp_obj_t buf, mp_obj_t nbytes)
     SP_CLOSED_CHECK(s);
     void *p;
     size_t n = sp_mp_wbuf(buf, nbytes, &p);
-    return sp_result(sp_recv_into(s, p, n));
+    int r;
+    SP_CORE(r = sp_recv_into(s, p, n));
+    return sp_result(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(sp_mp_recv_into_obj, sp_mp_recv_into);
 
@@ -171,7 +207,8 @@ static mp_obj_t sp_mp_recvfrom_into(mp_obj_t self_in, mp_obj_t buf, mp_obj_t nby
     size_t n = sp_mp_wbuf(buf, nbytes, &p);
     char ip[SP_IPSTR_LEN];
     int port = 0;
-    int r = sp_recvfrom_into(s, p, n, ip, &port);
+    int r;
+    SP_CORE(r = sp_recvfrom_into(s, p, n, ip, &port));
     if (r < 0) {
         return sp_result(r);
     }
@@ -185,7 +222,9 @@ static mp_obj_t sp_mp_send(mp_obj_t self_in, mp_obj_t data) {
     SP_CLOSED_CHECK(s);
     mp_buffer_info_t info;
     mp_get_buffer_raise(data, &info, MP_BUFFER_READ);
-    return sp_result(sp_send(s, info.buf, info.len));
+    int r;
+    SP_CORE(r = sp_send(s, info.buf, info.len));
+    return sp_result(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(sp_mp_send_obj, sp_mp_send);
 
@@ -195,8 +234,10 @@ static mp_obj_t sp_mp_sendto(size_t n_args, const mp_obj_t *args) {
     SP_CLOSED_CHECK(s);
     mp_buffer_info_t info;
     mp_get_buffer_raise(args[1], &info, MP_BUFFER_READ);
-    return sp_result(sp_sendto(s, info.buf, info.len, mp_obj_str_get_str(args[2]),
-        mp_obj_get_int(args[3])));
+    const char *addr = mp_obj_str_get_str(args[2]);
+    int pn = (int)mp_obj_get_int(args[3]), r;
+    SP_CORE(r = sp_sendto(s, info.buf, info.len, addr, pn));
+    return sp_result(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sp_mp_sendto_obj, 4, 4, sp_mp_sendto);
 
@@ -207,11 +248,15 @@ static mp_obj_t sp_mp_setsockopt(size_t n_args, const mp_obj_t *args) {
     mp_int_t level = mp_obj_get_int(args[1]), opt = mp_obj_get_int(args[2]);
     if (mp_obj_is_int(args[3])) {
         int v = (int)mp_obj_get_int_truncated(args[3]);
-        return sp_result(sp_setsockopt(s, (int)level, (int)opt, &v, sizeof(v)));
+        int r;
+        SP_CORE(r = sp_setsockopt(s, (int)level, (int)opt, &v, sizeof(v)));
+        return sp_result(r);
     }
     mp_buffer_info_t info;
     mp_get_buffer_raise(args[3], &info, MP_BUFFER_READ);
-    return sp_result(sp_setsockopt(s, (int)level, (int)opt, info.buf, info.len));
+    int r;
+    SP_CORE(r = sp_setsockopt(s, (int)level, (int)opt, info.buf, info.len));
+    return sp_result(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sp_mp_setsockopt_obj, 4, 4, sp_mp_setsockopt);
 
@@ -222,7 +267,8 @@ static int sp_mp_wait(sp_sock_t *s, int events, int32_t timeout_ms) {
     for (;;) {
         int32_t slice = sp_deadline_slice(&deadline, SP_POLL_SLICE_MS);
         MP_THREAD_GIL_EXIT();
-        int ready = sp_poll(s, events, (int)slice);
+        int ready;
+        SP_CORE(ready = sp_poll(s, events, (int)slice));
         MP_THREAD_GIL_ENTER();
         if (ready != 0 || sp_deadline_expired(&deadline)) {
             return ready;
@@ -239,7 +285,9 @@ static mp_obj_t sp_mp_poll(mp_obj_t self_in, mp_obj_t events, mp_obj_t timeout_m
     mp_int_t t = mp_obj_get_int(timeout_ms);
     int ev = (int)mp_obj_get_int(events);
     if (t <= 0) {
-        return MP_OBJ_NEW_SMALL_INT(sp_poll(s, ev, 0));
+        int ready;
+        SP_CORE(ready = sp_poll(s, ev, 0));
+        return MP_OBJ_NEW_SMALL_INT(ready);
     }
     return MP_OBJ_NEW_SMALL_INT(sp_mp_wait(s, ev, (int32_t)t));
 }
@@ -253,7 +301,9 @@ static mp_uint_t sp_mp_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg,
             return MP_STREAM_POLL_NVAL;
         }
         /* SP_POLL* are Linux's bits, which are MicroPython's MP_STREAM_POLL_* */
-        return (mp_uint_t)sp_poll(s, (int)(arg & (MP_STREAM_POLL_RD | MP_STREAM_POLL_WR)), 0);
+        int ready;
+        SP_CORE(ready = sp_poll(s, (int)(arg & (MP_STREAM_POLL_RD | MP_STREAM_POLL_WR)), 0));
+        return (mp_uint_t)ready;
     }
     if (request == MP_STREAM_CLOSE) {
         sp_mp_close(self_in);
@@ -311,8 +361,9 @@ static mp_obj_t sp_mp_socket(mp_obj_t family, mp_obj_t type, mp_obj_t proto) {
     sp_mp_platform_start();
     sp_mp_socket_t *o = sp_mp_new();
     sp_sock_t *s = NULL;
-    int r = sp_socket((int)mp_obj_get_int(family), (int)mp_obj_get_int(type),
-        (int)mp_obj_get_int(proto), &s);
+    int f = (int)mp_obj_get_int(family), t = (int)mp_obj_get_int(type);
+    int pr = (int)mp_obj_get_int(proto), r;
+    SP_CORE(r = sp_socket(f, t, pr, &s));
     if (r < 0) {
         return sp_result(r);
     }
@@ -333,7 +384,8 @@ static mp_obj_t sp_mp_getaddrinfo(mp_obj_t host, mp_obj_t family) {
     int fam = (int)mp_obj_get_int(family);
     sp_addr_t found[SP_RESOLVE_MAX];
     MP_THREAD_GIL_EXIT();
-    int n = sp_resolve(name, fam, found, SP_RESOLVE_MAX);
+    int n;
+    SP_CORE(n = sp_resolve(name, fam, found, SP_RESOLVE_MAX));
     MP_THREAD_GIL_ENTER();
     if (n <= 0) {
         return mp_const_none;

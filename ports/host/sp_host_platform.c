@@ -8,6 +8,7 @@
  * Python driver's peer sockets).
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -149,7 +150,13 @@ static void sp_start_once(void) {
     if (sys_sem_new(&ready, 0) != ERR_OK) {
         return;
     }
+    /* lwIP's thread inherits this mask: signals (Ctrl-C) go to the interpreter's threads, never
+     * to lwIP's (a SIGINT handled there crashed MicroPython's unix port) */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     tcpip_init(sp_tcpip_ready, &ready);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     sys_sem_wait(&ready);
     sys_sem_free(&ready);
     IP4_ADDR(&ip, 127, 0, 0, 1);
