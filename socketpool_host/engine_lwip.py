@@ -19,8 +19,10 @@ How an engine module uses it (the whole of ``engine_lwip_esp32.py``)::
     one needs the ASan runtime preloaded, see docs/engine-esp32.md). ``$SOCKETPOOL_SLOTS``
     overrides the core's slot count, as for the host engine.
 
-    The core must implement ports/common/sp_engine.h; the host build adds
-    ``sp_host_start()`` (ports/host/sp_host_platform.c). Error codes come back as SP_E*
+    The core must implement ports/common/sp_engine.h; the host build links
+    ports/host/sp_host_platform.c, which adds ``sp_host_start()`` (lwIP and the netif, once),
+    ``sp_host_connect()`` (connect plus one look for the finished handshake, in one C call) and,
+    for test peers, ``sp_host_stall_port()`` and ``sp_host_abort_fd()``. Error codes come back as SP_E*
     (portable) and are turned into CPython's errno here with one table built from
     ``sp_errname()``.
 
