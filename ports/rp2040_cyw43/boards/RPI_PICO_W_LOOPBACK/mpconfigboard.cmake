@@ -18,3 +18,9 @@ set(MICROPY_FROZEN_MANIFEST ${MICROPY_PORT_DIR}/boards/RPI_PICO_W/manifest.py)
 set(MICROPY_BOARD_PINS ${MICROPY_PORT_DIR}/boards/RPI_PICO_W/pins.csv)
 
 list(APPEND MICROPY_SOURCE_BOARD ${MICROPY_BOARD_DIR}/sp_loopback.c)
+
+# The loopback netif is always up, so the port's lwIP soft timer stays periodic (in the timer heap)
+# across a soft reset, where mod_network_lwip_init() initialises it again in place: the heap gets
+# a cycle and the board hangs in mp_pairheap_meld. sp_loopback.c wraps soft_timer_static_init to
+# take an entry out of the heap before it is initialised again.
+add_link_options(-Wl,--wrap=soft_timer_static_init)
