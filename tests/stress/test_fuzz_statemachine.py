@@ -345,7 +345,8 @@ def build_machine(target, pool, peers, outcomes):
             for sock, _closed in self.socks:
                 sock.close()
             self.socks = []
-            target.gc_collect()
+            if target.slots_in_use() != self.baseline:  # a forgotten socket still in a cycle
+                target.gc_collect()  # (only then: a full collection is slow on hypothesis' heap)
             assert target.slots_in_use() == self.baseline
 
     PoolMachine.baseline = target.slots_in_use()
@@ -361,8 +362,8 @@ def test_random_call_sequences_raise_only_contract_errors_and_return_every_slot(
         run_state_machine_as_test(
             machine,
             settings=settings(
-                max_examples=scaled(100, 600),
-                stateful_step_count=scaled(40, 100),
+                max_examples=scaled(100, 300),
+                stateful_step_count=scaled(40, 80),
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
                 database=None,
