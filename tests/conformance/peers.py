@@ -99,6 +99,10 @@ class TcpPeer:
         self.accepted = threading.Event()
         self.sent = threading.Event()  # set by handlers that send, once they have sent
         self.go = threading.Event()  # lets a gated handler start
+        # set by support.tcp_client once the target's connect() has returned: a peer that resets
+        # waits for it, or a loaded machine can deliver the reset while the target is still
+        # connecting, which the contract rightly calls a refusal
+        self.connected = threading.Event()
         self.result = None
         self.error = None
         self.conn = None
@@ -215,6 +219,7 @@ def resetter(data=b""):
     """Optionally send ``data``, then reset the connection (SO_LINGER 0)."""
 
     def handler(conn, peer):
+        peer.connected.wait(JOIN)
         if data:
             conn.sendall(data)
         reset(conn)

@@ -35,6 +35,7 @@ def tcp_client(sockets, net, peer, timeout=5):
     s = sockets(net.af)
     s.settimeout(timeout)
     s.connect((net.peer_host, peer.port))
+    peer.connected.set()
     return s
 
 
