@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "sp_engine.h"
+#include "sp_mp_errno.h"
 #include "sp_core_rp2.h"
 #include "sp_deadline.h"
 #include "sp_port.h"
@@ -90,58 +91,10 @@ void sp_rp2_free(void *p) {
     #endif
 }
 
-/* --- the one errno table: SP_E* -> this interpreter's errno (rp2: Linux numbers) --- */
+/* --- errors: SP_E* -> this interpreter's errno, through the one table (ports/common/sp_mp_errno.h) --- */
 
-#ifndef MP_EADDRNOTAVAIL
-#define MP_EADDRNOTAVAIL (99)
-#endif
-#ifndef MP_ENETUNREACH
-#define MP_ENETUNREACH (101)
-#endif
-#ifndef MP_EMSGSIZE
-#define MP_EMSGSIZE (90)
-#endif
-#ifndef MP_ENOPROTOOPT
-#define MP_ENOPROTOOPT (92)
-#endif
-
-static const uint8_t sp_errno_table[SP_E_COUNT] = {
-    [SP_OK] = 0,
-    [SP_EAGAIN] = MP_EAGAIN,
-    [SP_EINPROGRESS] = MP_EINPROGRESS,
-    [SP_EALREADY] = MP_EALREADY,
-    [SP_EISCONN] = MP_EISCONN,
-    [SP_ENOTCONN] = MP_ENOTCONN,
-    [SP_ECONNREFUSED] = MP_ECONNREFUSED,
-    [SP_ECONNRESET] = MP_ECONNRESET,
-    [SP_ECONNABORTED] = MP_ECONNABORTED,
-    [SP_EPIPE] = MP_EPIPE,
-    [SP_EBADF] = MP_EBADF,
-    [SP_EINVAL] = MP_EINVAL,
-    [SP_EADDRINUSE] = MP_EADDRINUSE,
-    [SP_EADDRNOTAVAIL] = MP_EADDRNOTAVAIL,
-    [SP_EHOSTUNREACH] = MP_EHOSTUNREACH,
-    [SP_ENETUNREACH] = MP_ENETUNREACH,
-    [SP_EMSGSIZE] = MP_EMSGSIZE,
-    [SP_ENOPROTOOPT] = MP_ENOPROTOOPT,
-    [SP_EOPNOTSUPP] = MP_EOPNOTSUPP,
-    [SP_ENOMEM] = MP_ENOMEM,
-    [SP_ENOBUFS] = MP_ENOBUFS,
-    [SP_ETIMEDOUT] = MP_ETIMEDOUT,
-    [SP_EAFNOSUPPORT] = MP_EAFNOSUPPORT,
-    [SP_EPERM] = MP_EPERM,
-    [SP_EIO] = MP_EIO,
-    [SP_EACCES] = MP_EACCES,
-};
-
-/* a core result as the interface wants it: >= 0 unchanged, else minus this interpreter's errno */
 static mp_obj_t sp_result(int r) {
-    if (r >= 0) {
-        return MP_OBJ_NEW_SMALL_INT(r);
-    }
-    int code = -r;
-    int e = (code > 0 && code < SP_E_COUNT && sp_errno_table[code]) ? sp_errno_table[code] : MP_EIO;
-    return MP_OBJ_NEW_SMALL_INT(-e);
+    return MP_OBJ_NEW_SMALL_INT(sp_mp_result(r));
 }
 
 /* --- engine socket objects --- */
