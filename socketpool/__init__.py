@@ -84,6 +84,11 @@ _ETIMEDOUT = _errno.ETIMEDOUT
 _EINPROGRESS = _errno.EINPROGRESS
 _EPIPE = getattr(_errno, "EPIPE", 32)  # absent from the errno module of MicroPython ports
 
+# what a stack says when it has no socket left to give (the contract: "Out of sockets")
+_OUT_OF_MEMORY = tuple(
+    -getattr(_errno, _n) for _n in ("ENOMEM", "ENOBUFS", "ENFILE", "EMFILE") if hasattr(_errno, _n)
+)
+
 # engine poll bits (docs/engine-interface.md)
 _POLLIN = 1
 _POLLOUT = 4
@@ -300,6 +305,14 @@ class SocketPool:
         if not self._take_slot():
             raise RuntimeError("Out of sockets")
         es = _engine.socket(family, type, proto)
+        if isinstance(es, int) and es in _OUT_OF_MEMORY:
+            # the stack ran out of sockets of this kind before the pool's slots did (rp2: the
+            # UDP PCB pool, one of which mDNS holds): a forgotten socket may free one
+            _gc.collect()
+            es = _engine.socket(family, type, proto)
+            if isinstance(es, int) and es in _OUT_OF_MEMORY:
+                self._used -= 1
+                raise RuntimeError("Out of sockets")
         if isinstance(es, int):
             self._used -= 1
             raise _oserror(-es)

@@ -45,6 +45,7 @@ ENOTCONN = _errno.ENOTCONN
 ECONNRESET = _errno.ECONNRESET
 ECONNREFUSED = _errno.ECONNREFUSED
 ECONNABORTED = _errno.ECONNABORTED
+EBADF = _errno.EBADF
 EPIPE = _e("EPIPE", 32, 32)
 ENOPROTOOPT = _e("ENOPROTOOPT", 92, 109)
 EDESTADDRREQ = _e("EDESTADDRREQ", 89, 121)
@@ -335,6 +336,10 @@ class MPSocket:
             return 0
         if r in (-EALREADY, -EINPROGRESS, _EAGAIN):
             return -EINPROGRESS
+        if r == -EBADF:
+            # lwIP ports (modlwip: rp2 ...) drop the PCB of a failed connect and then answer EBADF
+            # (the API layer never hands a closed socket down): the stack refused the attempt
+            r = -ECONNREFUSED
         if r == -ECONNRESET and _UNIX:
             # Linux reports a reset during the handshake as ECONNREFUSED; ECONNRESET here means
             # the connection was made and then reset: connected, with the reset latched
