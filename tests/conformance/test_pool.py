@@ -10,23 +10,19 @@ from .support import raises_errno
 
 
 @pytest.fixture
-def local(target):
-    if target.remote:
-        pytest.skip("SocketPool(radio) is constructed on the remote target, not through the proxy")
-    import socketpool
-    import wifi
-
-    return socketpool, wifi
+def module_and_radio(target):
+    """The target's socketpool module and wifi.radio (proxies of them on a remote target)."""
+    return target.socketpool, target.radio
 
 
-def test_socketpool_of_the_same_radio_is_the_same_pool(local, pool):
-    socketpool, wifi = local
-    assert socketpool.SocketPool(wifi.radio) is socketpool.SocketPool(wifi.radio)
+def test_socketpool_of_the_same_radio_is_the_same_pool(module_and_radio, pool):
+    socketpool, radio = module_and_radio
+    assert socketpool.SocketPool(radio) is socketpool.SocketPool(radio)
 
 
 @pytest.mark.parametrize("radio", [None, 0, "wifi.radio", object()])
-def test_socketpool_rejects_what_is_not_a_radio(local, radio):
-    socketpool, _wifi = local
+def test_socketpool_rejects_what_is_not_a_radio(module_and_radio, radio):
+    socketpool, _radio = module_and_radio
     with pytest.raises(ValueError):
         socketpool.SocketPool(radio)
 
