@@ -16,7 +16,6 @@ callgrind counts instructions, so the figures do not depend on machine load.
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -46,18 +45,7 @@ def build(out_dir):
 
 
 def instructions(exe, mode, mib, chunk, out_dir):
-    out = os.path.join(out_dir, "callgrind.%s.out" % mode)
-    done = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + out,
-         exe, mode, str(mib), str(chunk)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
-    )
-    if done.returncode != 0:
-        raise RuntimeError("%s run failed:\n%s" % (mode, done.stdout[-3000:]))
-    found = re.search(r"Collected : (\d+)", done.stdout)
-    if not found:
-        raise RuntimeError("no callgrind total in:\n" + done.stdout[-3000:])
-    return int(found.group(1))
+    return benchlib.callgrind_instructions([exe, mode, mib, chunk], os.path.join(out_dir, "callgrind.%s.out" % mode))
 
 
 def main(argv=None):

@@ -17,7 +17,6 @@ input are outside both. Prints Ir/KiB for each and the ratio (target: engine <= 
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -49,18 +48,7 @@ def build(out_dir):
 
 
 def instructions(exe, mode, mib, out_dir):
-    out = os.path.join(out_dir, "callgrind.%s.out" % mode)
-    done = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + out,
-         exe, mode, str(mib)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
-    )
-    if done.returncode != 0:
-        raise RuntimeError("%s run failed:\n%s" % (mode, done.stdout[-3000:]))
-    found = re.search(r"Collected : (\d+)", done.stdout)
-    if not found:
-        raise RuntimeError("no callgrind total in:\n" + done.stdout[-3000:])
-    return int(found.group(1))
+    return benchlib.callgrind_instructions([exe, mode, mib], os.path.join(out_dir, "callgrind.%s.out" % mode))
 
 
 def main(argv=None):

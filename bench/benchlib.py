@@ -13,6 +13,8 @@ point: {"engine", "variant", "bufsize", "MBps"} (throughput against buffer size,
 
 import json
 import os
+import re
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -97,3 +99,19 @@ def write_json(path, bench, engine, rows, sweep=(), notes=()):
             f,
             indent=1,
         )
+
+
+def callgrind_instructions(argv, out_file):
+    """Instructions callgrind counts while ``argv`` runs (collection starts where the program
+    turns it on: ``--collect-atstart=no``)."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + out_file]
+        + [str(a) for a in argv],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
+    )
+    if done.returncode != 0:
+        raise RuntimeError("%s run failed:\n%s" % (" ".join(map(str, argv)), done.stdout[-3000:]))
+    found = re.search(r"Collected : (\d+)", done.stdout)
+    if not found:
+        raise RuntimeError("no callgrind total in:\n" + done.stdout[-3000:])
+    return int(found.group(1))
