@@ -236,7 +236,7 @@ def main(argv=None):
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = ap.parse_args(argv)
     sys.path.insert(0, os.path.join(ROOT, "tools"))
-    from socketpool_tools.targets import find_micropython
+    from socketpool_tools.paths import find_micropython
 
     binary = find_micropython()
     if not binary:

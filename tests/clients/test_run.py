@@ -6,6 +6,7 @@ import pytest
 
 from client_support import run_code_py
 from socketpool_tools import cmd_run
+from socketpool_tools.settings import SettingsError, read_settings
 
 
 def write(tmp_path, code, settings=None):
@@ -32,7 +33,7 @@ def test_settings_toml_subset_is_read_like_circuitpython(tmp_path):
             '''
         )
     )
-    assert cmd_run.read_settings(str(p)) == {
+    assert read_settings(str(p)) == {
         "CIRCUITPY_WIFI_SSID": "my net",
         "ESCAPES": 'tab\there "quoted" \u00e9',
         "PORT": 1883,
@@ -46,8 +47,8 @@ def test_settings_toml_subset_is_read_like_circuitpython(tmp_path):
 def test_settings_outside_the_subset_are_reported(tmp_path, line):
     p = tmp_path / "settings.toml"
     p.write_text(line + "\n")
-    with pytest.raises(cmd_run.SettingsError):
-        cmd_run.read_settings(str(p))
+    with pytest.raises(SettingsError):
+        read_settings(str(p))
 
 
 def test_getenv_reads_settings_and_the_environment_overrides(tmp_path):

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from socketpool_tools import redact
-from socketpool_tools.targets import find_micropython
+from socketpool_tools.paths import find_micropython
 
 
 @pytest.fixture(autouse=True)

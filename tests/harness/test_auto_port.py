@@ -4,7 +4,8 @@ port list is faked: there is no board here)."""
 import pytest
 import serial.tools.list_ports
 
-from socketpool_tools.targets import find_auto_port, make_target
+from socketpool_tools.remote_target import find_auto_port
+from socketpool_tools.targets import make_target
 from socketpool_tools.transport import TargetError
 
 

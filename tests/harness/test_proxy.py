@@ -22,7 +22,7 @@ def load_fake(session):
 
 @pytest.fixture(scope="module")
 def vm():
-    from socketpool_tools.targets import find_micropython
+    from socketpool_tools.paths import find_micropython
 
     binary = find_micropython()
     if not binary:

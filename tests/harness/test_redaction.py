@@ -3,7 +3,7 @@
 import io
 
 from socketpool_tools import redact
-from socketpool_tools.targets import wifi_credentials
+from socketpool_tools.settings import wifi_credentials
 
 
 def test_registered_secret_is_masked_in_text_and_bytes():

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from socketpool_tools.targets import rp2040js_command
+from socketpool_tools.rp2040js import rp2040js_command
 from socketpool_tools.transport import PtyProcess, RawRepl, TargetError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -14,7 +14,9 @@ import pytest
 import serial
 import serial.rfc2217
 
-from socketpool_tools.targets import TargetOptions, board_library_dirs, make_target
+from socketpool_tools.paths import board_library_dirs
+from socketpool_tools.remote_target import TargetOptions
+from socketpool_tools.targets import make_target
 from socketpool_tools.transport import PtyProcess
 
 

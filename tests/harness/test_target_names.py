@@ -2,8 +2,9 @@
 
 import pytest
 
-from socketpool_tools.targets import (
-    detect_lan_address, log_path, parse_target, pick_for_worker, split_targets, worker_index)
+from socketpool_tools.paths import log_path
+from socketpool_tools.remote_target import detect_lan_address
+from socketpool_tools.target_names import parse_target, pick_for_worker, split_targets, worker_index
 
 
 @pytest.mark.parametrize("name", ["host", "host-lwip-esp32", "host-lwip-rp2"])

@@ -12,7 +12,7 @@ import pytest
 from vm import ROOT, free_port
 
 from socketpool_tools import cli
-from socketpool_tools.cmd_deploy import board_files, compile_files, device_path
+from socketpool_tools.deploy import board_files, compile_files, device_path
 
 SMOKE = """
 import sys, socketpool, wifi, ssl, time, typing, json

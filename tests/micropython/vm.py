@@ -17,7 +17,7 @@ COMPAT = os.path.join(ROOT, "compat")
 def find_micropython():
     """The unix-port binary, found as the harness finds it ($SOCKETPOOL_MICROPYTHON, beside this
     Python, on PATH)."""
-    from socketpool_tools.targets import find_micropython as find
+    from socketpool_tools.paths import find_micropython as find
 
     return find()
 

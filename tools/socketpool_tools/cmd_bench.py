@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from socketpool_tools.targets import find_micropython, project_root
+from socketpool_tools.paths import find_micropython, project_root
 
 HELP = "run every benchmark available here and print ratios against same-run baselines"
 

@@ -11,12 +11,12 @@ One branch per port, each in ``firmware_<port>.py`` with ``build(...)`` and ``Fi
 ``--dry-run`` prints the commands without running them.
 """
 
-import importlib
 import os
 import sys
 
+from socketpool_tools.firmware import PORTS, port_module
+
 HELP = "build MicroPython firmware with the native socketpool engine (esp32 or rp2)"
-PORTS = ("esp32", "rp2")
 
 
 def add_arguments(p):
@@ -31,10 +31,6 @@ def add_arguments(p):
     p.add_argument("--pico-sdk", default=None, help="rp2: a pico-sdk to use instead of the pinned one")
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel jobs")
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
-
-
-def port_module(port):
-    return importlib.import_module("socketpool_tools.firmware_" + port)
 
 
 def main(args):

