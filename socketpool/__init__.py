@@ -6,6 +6,8 @@ docs/engine-interface.md). The file runs on CPython and on MicroPython and is wh
 board, so it stays small and uses only what MicroPython has.
 """
 
+__version__ = "0.2.0"  # the one place of the version (pyproject.toml, package.json, CHANGELOG.md)
+
 import sys as _sys
 import errno as _errno
 import gc as _gc
