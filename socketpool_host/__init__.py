@@ -22,4 +22,9 @@ def load_engine(name=None):
         raise ValueError(
             "SOCKETPOOL_ENGINE=%r is not an engine; choose one of %s" % (name, ", ".join(ENGINES))
         ) from None
-    return importlib.import_module(module)
+    engine = importlib.import_module(module)
+    # plain `python code.py`: CPython's ssl.SSLContext.wrap_socket takes pool sockets too
+    from socketpool_host import cpy_ssl
+
+    cpy_ssl.install()
+    return engine

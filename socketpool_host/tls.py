@@ -137,13 +137,31 @@ class SSLContext:
 
     def wrap_socket(self, sock, *, server_side=False, server_hostname=None):
         """An ``SSLSocket`` over pool socket ``sock``; the handshake waits for connect/accept."""
-        if server_side and server_hostname is not None:
-            raise ValueError("Server side context cannot have hostname")
-        if server_hostname is not None and not isinstance(server_hostname, str):
-            raise TypeError("server_hostname must be a str")
-        if getattr(sock, "type", None) != _SOCK_STREAM:
-            raise RuntimeError("Invalid socket for TLS")
-        return SSLSocket(self, sock, bool(server_side), server_hostname)
+        return wrap_pool_socket(self, sock, server_side, server_hostname)
+
+
+class CPythonSettings:
+    """A CPython ``ssl.SSLContext`` used as it is for pool sockets (plain ``python code.py``:
+    ``ssl.create_default_context().wrap_socket(pool_socket)``, see cpy_ssl.install): its CAs,
+    verify_mode, check_hostname, certificate chain and protocol versions all apply."""
+
+    def __init__(self, cpython_context):
+        self._cpython = cpython_context
+
+    def _context(self, server_side):
+        return self._cpython
+
+
+def wrap_pool_socket(settings, sock, server_side=False, server_hostname=None):
+    """An ``SSLSocket`` over pool socket ``sock`` with ``settings`` (an SSLContext here or a
+    CPythonSettings); the handshake waits for connect/accept, as on CircuitPython."""
+    if server_side and server_hostname is not None:
+        raise ValueError("Server side context cannot have hostname")
+    if server_hostname is not None and not isinstance(server_hostname, str):
+        raise TypeError("server_hostname must be a str")
+    if getattr(sock, "type", None) != _SOCK_STREAM:
+        raise RuntimeError("Invalid socket for TLS")
+    return SSLSocket(settings, sock, bool(server_side), server_hostname)
 
 
 def create_default_context(purpose=None, **_cpython_only):
