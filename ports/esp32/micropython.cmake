@@ -8,11 +8,16 @@
 # component requirements, and sdkconfig.h (via lwipopts.h) gives CONFIG_LWIP_MAX_SOCKETS.
 add_library(usermod_socketpool INTERFACE)
 
-target_sources(usermod_socketpool INTERFACE
+set(SOCKETPOOL_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/modsocketpool.c
     ${CMAKE_CURRENT_LIST_DIR}/sp_core_esp32.c
     ${CMAKE_CURRENT_LIST_DIR}/../common/sp_errno.c
 )
+target_sources(usermod_socketpool INTERFACE ${SOCKETPOOL_SOURCES})
+
+# Our files build with every warning as an error. The port includes this file in the directory
+# of its `main` component, so the property reaches exactly these sources, not MicroPython's.
+set_source_files_properties(${SOCKETPOOL_SOURCES} PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra;-Werror")
 
 target_include_directories(usermod_socketpool INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}

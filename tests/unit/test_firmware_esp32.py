@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from socketpool_tools import cli, firmware_esp32 as fw
+from socketpool_tools import cli, firmware, firmware_esp32 as fw
 
 Port = collections.namedtuple("Port", "device vid")
 ROOT = fw.ROOT
@@ -136,3 +136,107 @@ def test_flash_of_a_bin_in_its_build_directory_needs_no_chip(tmp_path):
     fw.flash(str(image), port="/dev/ttyACM1", run=lambda argv, cwd=None: ran.append((argv, cwd)) or Done())
     argv, cwd = ran[0]
     assert argv[-1] == "@%s/flash_args" % tmp_path and cwd == str(tmp_path)
+
+
+def _idf_on_path(tmp_path, monkeypatch):
+    """An ``idf.py`` on PATH and IDF_PATH set, so ``build`` gets past its environment check
+    (the commands themselves go to a recording ``run``: no ESP-IDF is installed in CI)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    idf = bindir / "idf.py"
+    idf.write_text("#!/bin/sh\nexit 1\n")
+    idf.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bindir))
+    monkeypatch.setenv("IDF_PATH", str(tmp_path / "esp-idf"))
+
+
+class _Recorder:
+    def __init__(self):
+        self.argvs = []
+
+    def __call__(self, argv):
+        self.argvs.append(argv)
+
+        class Done:
+            returncode = 0
+
+        return Done()
+
+
+def _make_vars(argv):
+    return dict(a.split("=", 1) for a in argv if "=" in a and not a.startswith("-"))
+
+
+def test_build_freezes_the_api_layer_over_the_boards_own_manifest(tmp_path, monkeypatch):
+    mp = fake_checkout(tmp_path, "ESP32_GENERIC_C3")
+    (mp / ".git").mkdir()
+    _idf_on_path(tmp_path, monkeypatch)
+    run = _Recorder()
+    out = tmp_path / "out"
+    with pytest.raises(fw.FirmwareError, match="firmware.bin is missing"):
+        fw.build(str(mp), board="ESP32_GENERIC_C3", jobs=2, out=str(out), run=run)
+    mpy_cross, submodules, final = run.argvs
+    assert mpy_cross[:3] == ["make", "-C", str(mp / "mpy-cross")]
+    assert submodules[-1] == "submodules"
+    v = _make_vars(final)
+    assert v["BOARD"] == "ESP32_GENERIC_C3" and v["USER_C_MODULES"] == fw.MODULE_CMAKE
+    assert v["BOARD_DIR"] == str(out / "boards" / "ESP32_GENERIC_C3")
+    manifest = open(v["FROZEN_MANIFEST"]).read()
+    includes = re.findall(r"include\('([^']+)'\)", manifest)
+    # the board's default manifest first (the board keeps its frozen modules), then ours
+    assert includes == [str(mp / "ports" / "esp32" / "boards" / "manifest.py"), firmware.MANIFEST]
+
+
+def test_a_board_that_sets_its_manifest_keeps_it_under_ours(tmp_path, monkeypatch):
+    mp = fake_checkout(tmp_path, "MY_BOARD")
+    bdir = mp / "ports" / "esp32" / "boards" / "MY_BOARD"
+    (bdir / "mpconfigboard.cmake").write_text(
+        "set(SDKCONFIG_DEFAULTS boards/sdkconfig.base)\n"
+        "set(MICROPY_FROZEN_MANIFEST ${MICROPY_BOARD_DIR}/manifest.py)\n")
+    (bdir / "manifest.py").write_text("freeze('$(PORT_DIR)/modules')\n")
+    (mp / ".git").mkdir()
+    _idf_on_path(tmp_path, monkeypatch)
+    run = _Recorder()
+    with pytest.raises(fw.FirmwareError):
+        fw.build(str(mp), board="MY_BOARD", out=str(tmp_path / "out"), run=run)
+    manifest = open(_make_vars(run.argvs[-1])["FROZEN_MANIFEST"]).read()
+    first = re.findall(r"include\('([^']+)'\)", manifest)[0]
+    assert first == str(tmp_path / "out" / "boards" / "MY_BOARD" / "manifest.py")
+    assert open(first).read() == "freeze('$(PORT_DIR)/modules')\n"  # the board copy has it
+
+
+def test_a_checkout_without_git_skips_make_submodules_or_says_what_is_missing(tmp_path, monkeypatch):
+    mp = fake_checkout(tmp_path)
+    _idf_on_path(tmp_path, monkeypatch)
+    with pytest.raises(fw.FirmwareError, match="lib/micropython-lib"):
+        fw.build(str(mp), board="ESP32_GENERIC_S3", out=str(tmp_path / "out"), run=_Recorder())
+    lib = mp / "lib" / "micropython-lib"
+    lib.mkdir(parents=True)
+    (lib / "README.md").write_text("micropython-lib\n")  # a release tarball has its submodules
+    run = _Recorder()
+    with pytest.raises(fw.FirmwareError, match="missing"):
+        fw.build(str(mp), board="ESP32_GENERIC_S3", out=str(tmp_path / "out"), run=run)
+    assert [a[-1] for a in run.argvs if a[-1] == "submodules"] == []
+    assert len(run.argvs) == 2
+
+
+def test_the_frozen_manifest_names_every_api_layer_file():
+    text = open(firmware.MANIFEST).read()
+    assert not re.search(r"^include\(", text, re.M)  # board-independent: `build` puts the board's manifest first
+    pkgs = re.findall(r'^package\("([\w]+)"(?:, base_path="(\w+)")?\)', text, re.M)
+    mods = re.findall(r'^module\("([\w.]+)", base_path="(\w+)"\)', text, re.M)
+    named = {(base or ".", name) for name, base in pkgs} | {(base, name) for name, base in mods}
+    for base, name in named:
+        assert os.path.exists(os.path.join(ROOT, base, name)), (base, name)
+    assert {(".", "socketpool"), (".", "wifi")} <= named
+    # every compat module is frozen except ssl (the boards freeze micropython-lib's ssl)
+    compat = {n for n in os.listdir(os.path.join(ROOT, "compat")) if not n.startswith("_")
+              and (n.endswith(".py") or os.path.isdir(os.path.join(ROOT, "compat", n)))}
+    assert {n for b, n in named if b == "compat"} == compat - {"ssl.py", "__pycache__"}
+
+
+def test_the_modules_sources_build_with_werror_in_firmware():
+    cmake = open(os.path.join(ROOT, "ports", "esp32", "micropython.cmake")).read()
+    assert "target_sources(usermod_socketpool INTERFACE ${SOCKETPOOL_SOURCES})" in cmake
+    assert re.search(r'set_source_files_properties\(\$\{SOCKETPOOL_SOURCES\} PROPERTIES '
+                     r'COMPILE_OPTIONS "-Wall;-Wextra;-Werror"\)', cmake)

@@ -6,7 +6,12 @@
 optional ``BOARD_VARIANT``), our module as ``USER_C_MODULES`` (ports/esp32/micropython.cmake).
 The engine's sdkconfig fragment (ports/esp32/sdkconfig.socketpool) is added without touching
 the checkout: the board's directory is copied under ``--out`` with one line appended to its
-``mpconfigboard.cmake``, and the build is pointed at that copy with ``BOARD_DIR``. Produces
+``mpconfigboard.cmake``, and the build is pointed at that copy with ``BOARD_DIR``. The API layer
+is frozen in: ``FROZEN_MANIFEST`` is a manifest written under ``--out`` that includes the board's
+own manifest and the project's ``manifest.py``. ``make submodules`` runs in a git clone; a checkout
+without ``.git`` (a release tarball) must already hold them. Our sources compile with
+``-Wall -Wextra -Werror`` (ports/esp32/micropython.cmake). Extra ``idf.py`` options go through
+MicroPython's own ``IDFPY_FLAGS`` environment variable. Produces
 ``ports/esp32/build-<BOARD>[-<VARIANT>]/firmware.bin`` and its ``flash_args``.
 
 ``flash``: esptool (``python -m esptool``), its own progress output shown as it runs; the serial
@@ -21,6 +26,8 @@ import os
 import shutil
 import subprocess
 import sys
+
+from socketpool_tools import firmware
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE_CMAKE = os.path.join(ROOT, "ports", "esp32", "micropython.cmake")
@@ -72,7 +79,12 @@ def board_copy(micropython, board, out):
     return dst
 
 
-def build_commands(micropython, board=DEFAULT_BOARD, variant=None, jobs=None, board_dir=None):
+def is_git_checkout(micropython):
+    return os.path.exists(os.path.join(micropython, ".git"))
+
+
+def build_commands(micropython, board=DEFAULT_BOARD, variant=None, jobs=None, board_dir=None,
+                   manifest=None, submodules=True):
     """The commands ``build`` runs, as argv lists, in order (run in an ESP-IDF environment)."""
     port = os.path.join(micropython, "ports", "esp32")
     jobs = jobs or os.cpu_count() or 2
@@ -81,11 +93,13 @@ def build_commands(micropython, board=DEFAULT_BOARD, variant=None, jobs=None, bo
         common.append("BOARD_VARIANT=" + variant)
     if board_dir:
         common.append("BOARD_DIR=" + board_dir)
-    return [
-        ["make", "-C", os.path.join(micropython, "mpy-cross"), "-j%d" % jobs],
-        ["make", "-C", port] + common + ["submodules"],
-        ["make", "-C", port] + common + ["-j%d" % jobs],
-    ]
+    if manifest:
+        common.append("FROZEN_MANIFEST=" + manifest)
+    cmds = [["make", "-C", os.path.join(micropython, "mpy-cross"), "-j%d" % jobs]]
+    if submodules:
+        cmds.append(["make", "-C", port] + common + ["submodules"])
+    cmds.append(["make", "-C", port] + common + ["-j%d" % jobs])
+    return cmds
 
 
 def _in_idf(argv, idf):
@@ -109,21 +123,31 @@ def check_checkout(micropython, idf=None):
         raise FirmwareError(
             "ESP-IDF is not set up: run `. <esp-idf>/export.sh` first, or pass --idf <esp-idf> "
             "(the version your MicroPython names in ports/esp32/README.md)")
+    if not is_git_checkout(micropython) and not os.path.isfile(
+            os.path.join(micropython, "lib", "micropython-lib", "README.md")):
+        raise FirmwareError(
+            "%s is not a git clone and has no lib/micropython-lib: use a git clone (its "
+            "submodules are fetched for you) or a release tarball, which includes them" % micropython)
 
 
 def build(micropython, board=DEFAULT_BOARD, variant=None, jobs=None, idf=None, out=None,
           dry_run=False, run=subprocess.run):
     """Build the firmware; returns the firmware.bin path (dry_run: prints the commands)."""
     micropython = os.path.abspath(micropython)
-    out = out or os.path.join(ROOT, "build", "esp32")
-    board_dir = os.path.join(os.path.abspath(out), "boards", board)
-    cmds = [_in_idf(c, idf) for c in build_commands(micropython, board, variant, jobs, board_dir)]
+    out = os.path.abspath(out or os.path.join(ROOT, "build", "esp32"))
+    board_dir = os.path.join(out, "boards", board)
+    manifest = os.path.join(out, "manifest-%s.py" % build_name(board, variant))
+    cmds = [_in_idf(c, idf) for c in build_commands(
+        micropython, board, variant, jobs, board_dir, manifest,
+        submodules=dry_run or is_git_checkout(micropython))]
     if dry_run:
         for argv in cmds:
             print(" ".join(argv))
         return firmware_path(micropython, board, variant)
     check_checkout(micropython, idf)
     board_copy(micropython, board, out)
+    port = os.path.join(micropython, "ports", "esp32")
+    firmware.write_frozen_manifest(manifest, firmware.board_manifest(port, board_dir))
     for argv in cmds:
         print("+ " + " ".join(argv), flush=True)
         done = run(argv)
