@@ -1,10 +1,13 @@
 """CircuitPython's ``wifi`` module: ``wifi.radio`` for ``socketpool.SocketPool(wifi.radio)``.
 
-On CPython the radio stands for the host's own network (socketpool_host.wifi_host); on MicroPython
-it drives ``network.WLAN`` where the port has one (wifi._wlan).
+On CPython the radio stands for the computer's own network (socketpool_host.wifi_host); on
+MicroPython it drives ``network.WLAN`` where the port has one (wifi._wlan). ``AuthMode``,
+``Network`` and ``ScannedNetworks`` are the same on both (wifi._network).
 """
 
 import sys
+
+from wifi._network import AuthMode, Network, ScannedNetworks  # noqa: F401
 
 if sys.implementation.name == "micropython":
     from wifi._wlan import Radio, radio  # noqa: F401

@@ -1,18 +1,44 @@
 """``wifi.radio`` on MicroPython, over ``network.WLAN(network.STA_IF)``.
 
-On a port without ``network`` (the unix port) the radio stands for the host's network: it is
-already online, ``connect`` returns at once. The class is named ``Radio`` because client libraries
+Values come from the firmware: ``ifconfig()`` (address, subnet, gateway, DNS), ``config()`` (ssid,
+channel, mac, txpower, hostname), ``status("rssi")``, ``network.country()``, ``scan()``.
+What MicroPython does not tell: ``ap_info.bssid`` (the one passed to ``connect``, else None) and
+``ap_info.authmode`` (WPA2+PSK when joined with a password, OPEN without: what the rp2 firmware
+uses; an ESP32 may have negotiated another WPA mode).
+
+On a port without ``network`` (the unix port) there is no radio: the radio stands for the
+computer's network, online at once, loopback addresses, and ``ap_info`` a Network that says it
+is not Wi-Fi. The class is named ``Radio`` because client libraries
 (adafruit_connection_manager) pick the socket pool by the radio's class name.
 """
 
+import sys
 import time
+
+from wifi._network import Network, ScannedNetworks, authmodes, check_hostname, check_join, echo
 
 try:
     import network
 except ImportError:  # the unix port
     network = None
 
-_STAT_GOT_IP = 3  # network.STAT_GOT_IP on every port that has it
+_JOIN_S = 30  # connect(timeout=None): seconds to wait for the link and an address
+_FAILURES = (  # network.STAT_* name, CircuitPython's ConnectionError message
+    ("STAT_WRONG_PASSWORD", "Authentication failure"),
+    ("STAT_HANDSHAKE_TIMEOUT", "Authentication failure"),
+    ("STAT_NO_AP_FOUND", "No network with that ssid"),
+    ("STAT_CONNECT_FAIL", "Unknown failure 205"),
+)
+# scan()'s security code -> AuthMode names: ESP-IDF's wifi_auth_mode_t, or a cyw43 bit mask (rp2)
+_ESP_AUTH = (("OPEN",), ("WEP",), ("WPA", "PSK"), ("WPA2", "PSK"), ("WPA", "WPA2", "PSK"),
+             ("WPA2", "ENTERPRISE"), ("WPA3", "PSK"), ("WPA2", "WPA3", "PSK"))
+
+
+def _scan_authmode(code, platform=sys.platform):
+    if platform == "rp2":
+        names = [n for bit, n in ((1, "PSK"), (2, "WPA"), (4, "WPA2")) if code & bit]
+        return authmodes(*(names or ["OPEN"]))
+    return authmodes(*_ESP_AUTH[code]) if 0 <= code < len(_ESP_AUTH) else []
 
 
 def _setting(name):
@@ -39,6 +65,23 @@ def _setting(name):
     return None
 
 
+def _resolv_dns():
+    """The unix port's DNS: the first IPv4 nameserver of /etc/resolv.conf."""
+    try:
+        with open("/etc/resolv.conf") as f:
+            for line in f:
+                p = line.split()
+                if len(p) >= 2 and p[0] == "nameserver" and p[1].count(".") == 3:
+                    return p[1]
+    except OSError:
+        pass
+    return None
+
+
+def _read_only(name):
+    return NotImplementedError("%s is read-only for this board" % name)
+
+
 class Radio:
     """CircuitPython's ``wifi.Radio`` over a ``network.WLAN`` station interface.
 
@@ -50,37 +93,83 @@ class Radio:
         if wlan is None and network is not None:
             wlan = network.WLAN(network.STA_IF)
         self._wlan = wlan
-        self._enabled = True
+        self._enabled = True  # CircuitPython's radio is on at boot; the WLAN is activated on use
         self._hostname = "micropython"
+        self._scan = None
+        self._joined = None  # (password, bssid) of the last connect: what ap_info cannot read
+
+    def _config(self, key):
+        try:
+            return self._wlan.config(key)
+        except (ValueError, OSError, TypeError, AttributeError):
+            return None
+
+    def _ifconfig(self):
+        """(address, subnet, gateway, dns) while connected, else None."""
+        if not self.connected:
+            return None
+        if self._wlan is None:
+            return ("127.0.0.1", "255.0.0.0", None, _resolv_dns())
+        conf = self._wlan.ifconfig()
+        if not conf[0] or conf[0] == "0.0.0.0":
+            return None
+        return tuple(conf)
 
     # --- state ---
     @property
     def enabled(self):
-        if self._wlan is None:
-            return self._enabled
-        return bool(self._wlan.active())
+        return self._enabled
 
     @enabled.setter
     def enabled(self, value):
-        if self._wlan is None:
-            self._enabled = bool(value)
-        else:
-            self._wlan.active(bool(value))
+        self._enabled = bool(value)
+        if not self._enabled:
+            self._scan = None
+        if self._wlan is not None:
+            self._wlan.active(self._enabled)
 
     @property
     def connected(self):
         if self._wlan is None:
             return self._enabled
-        return bool(self._wlan.isconnected())
+        return self._enabled and bool(self._wlan.isconnected())
 
     @property
     def ipv4_address(self):
-        if self._wlan is None:
-            return "127.0.0.1" if self._enabled else None
-        if not self._wlan.isconnected():
-            return None
-        ip = self._wlan.ifconfig()[0]
-        return ip if ip and ip != "0.0.0.0" else None
+        conf = self._ifconfig()
+        return conf[0] if conf else None
+
+    @property
+    def ipv4_subnet(self):
+        conf = self._ifconfig()
+        return conf[1] if conf else None
+
+    @property
+    def ipv4_gateway(self):
+        conf = self._ifconfig()
+        return conf[2] if conf else None
+
+    @property
+    def ipv4_dns(self):
+        conf = self._ifconfig()
+        return conf[3] if conf and conf[3] and conf[3] != "0.0.0.0" else None
+
+    @ipv4_dns.setter
+    def ipv4_dns(self, value):
+        conf = self._ifconfig()
+        if self._wlan is None or conf is None:
+            raise RuntimeError("Interface must be started")
+        self._wlan.ifconfig((conf[0], conf[1], conf[2], str(value)))
+
+    @property
+    def dns(self):
+        dns = self.ipv4_dns
+        return (dns,) if dns else ()
+
+    @property
+    def addresses(self):
+        address = self.ipv4_address
+        return (address,) if address else ()
 
     @property
     def hostname(self):
@@ -88,18 +177,14 @@ class Radio:
             try:
                 return network.hostname()
             except (AttributeError, TypeError, OSError):
-                pass
-            try:
-                return self._wlan.config("hostname")
-            except (ValueError, OSError, TypeError):
-                pass
+                name = self._config("hostname")
+                if name:
+                    return name
         return self._hostname
 
     @hostname.setter
     def hostname(self, value):
-        if not isinstance(value, str) or not 1 <= len(value) <= 253:
-            raise ValueError("hostname must be 1-253 characters")
-        self._hostname = value
+        self._hostname = value = check_hostname(value)
         if self._wlan is not None:
             try:
                 network.hostname(value)
@@ -112,77 +197,136 @@ class Radio:
     @property
     def mac_address(self):
         if self._wlan is None:
-            return bytes(6)  # stand-in: the unix port cannot read the host's hardware address
+            return bytes(6)  # the unix port cannot read the host's hardware address
         return bytes(self._wlan.config("mac"))
+
+    @mac_address.setter
+    def mac_address(self, value):
+        if len(value) != 6:
+            raise ValueError("Invalid MAC address")
+        try:
+            self._wlan.config(mac=bytes(value))
+        except (ValueError, OSError, TypeError, AttributeError):
+            raise _read_only("mac_address")
+
+    @property
+    def tx_power(self):
+        """Transmit power in dBm (``config("txpower")``); None where the port cannot tell."""
+        if self._wlan is None:
+            return None
+        power = self._config("txpower")
+        return None if power is None else float(power)
+
+    @tx_power.setter
+    def tx_power(self, value):
+        if not isinstance(value, (int, float)):
+            raise TypeError("tx_power must be a number")
+        try:
+            self._wlan.config(txpower=value)
+        except (ValueError, OSError, TypeError, AttributeError):
+            raise _read_only("tx_power")
 
     @property
     def ap_info(self):
-        return None
+        """The access point while connected (None otherwise); on the unix port, a Network that
+        says there is no Wi-Fi."""
+        if not self.connected:
+            return None
+        if self._wlan is None:
+            return Network("host network (not Wi-Fi)")
+        wlan = self._wlan
+        try:
+            rssi = wlan.status("rssi")
+        except (ValueError, OSError, TypeError):
+            rssi = None
+        try:
+            country = network.country()
+        except (AttributeError, OSError, TypeError):
+            country = ""
+        password, bssid = self._joined or ("", None)
+        return Network(self._config("ssid") or "", bssid, rssi, self._config("channel"), country or "",
+                       authmodes("WPA2", "PSK") if password else authmodes("OPEN"))
 
     # --- joining ---
-    def connect(self, ssid=None, password="", *, channel=0, bssid=None, timeout=None):
+    def connect(self, ssid=None, password=b"", *, channel=0, bssid=None, timeout=None):
         """Join ``ssid`` and wait for the link and an address (``timeout`` seconds, default 30).
 
         With no ``ssid``, settings.toml's ``CIRCUITPY_WIFI_SSID``/``CIRCUITPY_WIFI_PASSWORD``.
-        A failure raises ConnectionError with the reason; the host stand-in returns at once.
+        Already on ``ssid``: returns at once. Failures raise ConnectionError with CircuitPython's
+        message. ``channel`` is not used (MicroPython scans every channel). The unix-port
+        stand-in returns at once.
         """
         if ssid is None:
             ssid = _setting("CIRCUITPY_WIFI_SSID")
-            if password == "":
+            if not password:
                 password = _setting("CIRCUITPY_WIFI_PASSWORD") or ""
             if not ssid:
                 raise ConnectionError("no SSID: pass one or set CIRCUITPY_WIFI_SSID in settings.toml")
-        if not isinstance(ssid, (str, bytes)) or not 1 <= len(ssid) <= 32:
-            raise ValueError("ssid must be 1-32 characters")
-        if password and not 8 <= len(password) <= 64:
-            raise ValueError("password must be 8-64 characters")
+        ssid, password = check_join(ssid, password, bssid, self._enabled)
+        limit_ms = int((_JOIN_S if timeout is None or timeout <= 0 else timeout) * 1000)
         if self._wlan is None:
-            self._enabled = True
             return
         wlan = self._wlan
+        if wlan.isconnected() and self._config("ssid") == ssid:
+            return
         if not wlan.active():
             wlan.active(True)
-        kwargs = {}
-        if bssid:
-            kwargs["bssid"] = bssid
-        wlan.connect(ssid, password or None, **kwargs)
-        deadline_ms = int((30 if timeout is None else timeout) * 1000)
+        if bssid is None:
+            wlan.connect(ssid, password or None)
+        else:
+            wlan.connect(ssid, password or None, bssid=bytes(bssid))
+        self._joined = (password, None if bssid is None else bytes(bssid))
         start = time.ticks_ms()
-        while True:
+        for _ in range(limit_ms // 50 + 2):  # bounded by the deadline below as well
             status = wlan.status()
-            if wlan.isconnected() and self.ipv4_address:
+            if wlan.isconnected() and self._ifconfig():
                 return
-            if status < 0 or status in _failures():
+            for name, message in _FAILURES:
+                if getattr(network, name, None) == status:
+                    wlan.disconnect()
+                    raise ConnectionError(message)
+            if status < 0:
                 wlan.disconnect()
-                raise ConnectionError(_reason(status))
-            if time.ticks_diff(time.ticks_ms(), start) >= deadline_ms:
-                wlan.disconnect()
-                raise ConnectionError("timed out joining %r (status %s)" % (ssid, status))
-            time.sleep_ms(100)
+                raise ConnectionError("Unknown failure %d" % status)
+            if time.ticks_diff(time.ticks_ms(), start) >= limit_ms:
+                break
+            time.sleep_ms(50)
+        wlan.disconnect()
+        raise ConnectionError("Unknown failure 1: no link to %r after %g s" % (ssid, limit_ms / 1000))
 
     def disconnect(self):
         if self._wlan is not None:
             self._wlan.disconnect()
 
+    def start_scanning_networks(self, *, start_channel=1, stop_channel=165):
+        """The networks ``WLAN.scan()`` finds (all channels: MicroPython has no channel range)."""
+        if self._scan is not None:
+            raise RuntimeError("Already scanning for wifi networks")
+        if not self._enabled:
+            raise RuntimeError("WiFi is not enabled")
+        found = []
+        if self._wlan is not None:
+            if not self._wlan.active():
+                self._wlan.active(True)
+            for ssid, bssid, chan, rssi, security, _hidden in self._wlan.scan():
+                found.append(Network(bytes(ssid).decode(), bytes(bssid), rssi, chan, "",
+                                     _scan_authmode(security)))
+        self._scan = ScannedNetworks(found)
+        return self._scan
 
-def _failures():
-    out = []
-    for name in ("STAT_WRONG_PASSWORD", "STAT_NO_AP_FOUND", "STAT_CONNECT_FAIL"):
-        value = getattr(network, name, None)
-        if value is not None:
-            out.append(value)
-    return out
+    def stop_scanning_networks(self):
+        self._scan = None
 
-
-def _reason(status):
-    for name in ("STAT_WRONG_PASSWORD", "STAT_NO_AP_FOUND", "STAT_CONNECT_FAIL"):
-        if getattr(network, name, None) == status:
-            return {
-                "STAT_WRONG_PASSWORD": "wrong password",
-                "STAT_NO_AP_FOUND": "no network with that SSID",
-                "STAT_CONNECT_FAIL": "connection failed",
-            }[name]
-    return "could not join (status %s)" % status
+    def ping(self, ip, *, timeout=0.5):
+        """Seconds until ``ip`` (an IPv4 address or a host name, as a str: MicroPython has no
+        ``ipaddress``) answered an ICMP echo; None when it did not within ``timeout`` seconds
+        (default 0.5) or the port has no ICMP socket."""
+        if not isinstance(ip, str):
+            raise TypeError("ip must be a str")
+        timeout = 0.5 if timeout is None else float(timeout)
+        if timeout < 0:
+            raise ValueError("timeout must be 0 or more")
+        return echo(str(ip), timeout)
 
 
 radio = Radio()
