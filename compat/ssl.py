@@ -18,6 +18,15 @@ CERT_REQUIRED = tls.CERT_REQUIRED
 PROTOCOL_TLS_CLIENT = tls.PROTOCOL_TLS_CLIENT
 PROTOCOL_TLS_SERVER = tls.PROTOCOL_TLS_SERVER
 
+# CPython's names that libraries import when ``sys.implementation.name`` is not "circuitpython"
+# (adafruit_httpserver): TLS failures here are the OSErrors mbedTLS raises, so SSLError is OSError.
+SSLError = OSError
+
+
+class Purpose:
+    SERVER_AUTH = "SERVER_AUTH"  # a context for clients, checking servers
+    CLIENT_AUTH = "CLIENT_AUTH"  # a context for servers
+
 
 def _pem_or_der(data):
     """DER bytes: mbedTLS in some firmware (the unix port's) parses no PEM. A PEM bundle gives its
@@ -80,8 +89,11 @@ class SSLContext:
         return SSLSocket(self, sock, server_side, server_hostname)
 
 
-def create_default_context():
-    """A client context that verifies certificates and host names."""
+def create_default_context(purpose=Purpose.SERVER_AUTH):
+    """A client context that verifies certificates and host names (``Purpose.CLIENT_AUTH``: a
+    server context, asking clients for no certificate, as CPython's)."""
+    if purpose == Purpose.CLIENT_AUTH:
+        return SSLContext(PROTOCOL_TLS_SERVER)
     return SSLContext(PROTOCOL_TLS_CLIENT)
 
 

@@ -157,6 +157,35 @@ def _wait_for_ntp(port, proc, timeout=10.0):
     raise RuntimeError("chronyd did not answer on port %d" % port)
 
 
+class Chronyd:
+    """chronyd serving NTP from its local clock (stratum 1) on a free UDP port of 127.0.0.1,
+    without touching the system clock (-x); skips when chronyd is missing or cannot start."""
+
+    def __init__(self, tmp):
+        chronyd = _need("chronyd", ["/usr/sbin/chronyd"])
+        self.port = free_port(socket.SOCK_DGRAM)
+        conf = os.path.join(tmp, "chrony.conf")
+        with open(conf, "w") as f:
+            f.write(
+                "port %d\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 1\ncmdport 0\n"
+                "pidfile %s\ndriftfile %s\n"
+                % (self.port, os.path.join(tmp, "chronyd.pid"), os.path.join(tmp, "drift"))
+            )
+        # chronyd refuses to start without root ("Not superuser"), even with -x; as root, -u root
+        # keeps it from dropping to a user who cannot read the temp files
+        argv = [chronyd, "-d", "-x", "-u", "root", "-f", conf]
+        if os.geteuid() != 0:
+            sudo = shutil.which("sudo")
+            if not sudo or subprocess.run([sudo, "-n", "true"], capture_output=True, timeout=10).returncode:
+                pytest.skip("chronyd needs root (or passwordless sudo) to start")
+            argv = [sudo, "-n"] + argv
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _wait_for_ntp(self.port, self.proc)
+
+    def stop(self):
+        stop(self.proc)
+
+
 def run_env(**settings):
     """Environment for ``socketpool run`` in a subprocess: the project importable, settings set."""
     path = [ROOT, os.path.join(ROOT, "tools")]

@@ -1,20 +1,15 @@
 """Fixtures for the client-library tests: real servers on loopback (see client_support.py)."""
 
 import os
-import shutil
-import socket
-import subprocess
 
 import pytest
 
 from client_support import (
     Certs,
+    Chronyd,
     Mosquitto,
     _http,
     _need,
-    _wait_for_ntp,
-    free_port,
-    stop,
 )
 
 
@@ -49,27 +44,9 @@ def mosquitto(tmp_path_factory, certs):
 @pytest.fixture(scope="session")
 def chrony(tmp_path_factory):
     """chronyd serving NTP from its local clock (stratum 1) on a free UDP port of 127.0.0.1."""
-    chronyd = _need("chronyd", ["/usr/sbin/chronyd"])
-    tmp = str(tmp_path_factory.mktemp("chrony"))
-    port = free_port(socket.SOCK_DGRAM)
-    conf = os.path.join(tmp, "chrony.conf")
-    with open(conf, "w") as f:
-        f.write(
-            "port %d\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 1\ncmdport 0\n"
-            "pidfile %s\ndriftfile %s\n" % (port, os.path.join(tmp, "chronyd.pid"), os.path.join(tmp, "drift"))
-        )
-    # chronyd refuses to start without root ("Not superuser"), even with -x; as root, -u root
-    # keeps it from dropping to a user who cannot read the temp files
-    argv = [chronyd, "-d", "-x", "-u", "root", "-f", conf]
-    if os.geteuid() != 0:
-        sudo = shutil.which("sudo")
-        if not sudo or subprocess.run([sudo, "-n", "true"], capture_output=True, timeout=10).returncode:
-            pytest.skip("chronyd needs root (or passwordless sudo) to start")
-        argv = [sudo, "-n"] + argv
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _wait_for_ntp(port, proc)
-    yield port
-    stop(proc)
+    server = Chronyd(str(tmp_path_factory.mktemp("chrony")))
+    yield server.port
+    server.stop()
 
 
 @pytest.fixture

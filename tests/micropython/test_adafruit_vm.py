@@ -1,5 +1,6 @@
-"""Unmodified adafruit_requests and adafruit_minimqtt from PyPI, running ON the MicroPython VM
-through socketpool, against real servers on loopback (CPython's HTTP server, Debian's mosquitto).
+"""Unmodified adafruit_requests, adafruit_minimqtt, adafruit_httpserver and adafruit_ntp from PyPI,
+running ON the MicroPython VM through socketpool and the compat pieces, against real peers on
+loopback (CPython's HTTP server and client, Debian's mosquitto and chronyd).
 
 The libraries' .py files are copied from the installed PyPI packages onto the VM's path at test
 time; none of their code is kept in this repository."""
@@ -50,7 +51,8 @@ def mosquitto(tmp_path_factory, certs):
     broker.stop()
 
 
-LIBS = ("adafruit_requests", "adafruit_connection_manager", "adafruit_ticks", "adafruit_minimqtt")
+LIBS = ("adafruit_requests", "adafruit_connection_manager", "adafruit_ticks", "adafruit_minimqtt",
+        "adafruit_httpserver", "adafruit_ntp")
 
 
 def _copy_libs(dest):
@@ -293,3 +295,92 @@ result([type(ctx).__module__ if hasattr(type(ctx), "__module__") else "ssl", ok,
     assert r[1] == [200, "hello from the test server"]
     assert r[2] == "over tls"
     assert r[3] is True
+
+
+HTTPSERVER = """
+import time
+from adafruit_httpserver import Server, Request, Response
+server = Server(pool, "/static", debug=True)
+
+@server.route("/hello/<name>")
+def hello(request: Request, name: str):
+    return Response(request, "hello " + name + " " + request.query_params.get("x", "-"))
+
+@server.route("/boom")
+def boom(request: Request):
+    raise ValueError("handler failed")
+
+server.start("127.0.0.1", ARGS["port"])
+handled, raised = 0, []
+for i in range(3000):  # bounded: at most ~30 s
+    try:
+        if server.poll() == "request_handled_response_sent":
+            handled += 1
+    except ValueError as e:
+        raised.append(str(e))
+    if handled + len(raised) >= 2:
+        break
+    time.sleep(0.01)
+server.stop()
+result([handled, raised])
+"""
+
+
+def _http_get(port, path, attempts=300):
+    """GET from the VM's server (it may still be starting: bounded retries)."""
+    import http.client
+    import time
+
+    for i in range(attempts):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode()
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+        except (ConnectionResetError, http.client.RemoteDisconnected) as e:
+            return "closed", type(e).__name__
+        finally:
+            conn.close()
+    raise AssertionError("the VM's server never listened on port %d" % port)
+
+
+def test_httpserver_routes_and_a_failing_handler_on_micropython(libvm):
+    port = free_port()
+    proc = libvm.start(HTTPSERVER, {"port": port})
+    try:
+        assert _http_get(port, "/hello/pico?x=1") == (200, "hello pico 1")
+        assert _http_get(port, "/boom")[0] == "closed"  # the server closes, then re-raises
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert 'RESULT [1, ["handler failed"]]' in out, out + err
+    # debug=True prints the handler's exception through traceback.print_exception (compat)
+    assert "ValueError: handler failed" in err and "Traceback" in err, err
+
+
+@pytest.fixture(scope="session")
+def chronyd(tmp_path_factory):
+    server = client_support.Chronyd(str(tmp_path_factory.mktemp("chrony")))
+    yield server.port
+    server.stop()
+
+
+def test_ntp_time_from_chronyd_on_micropython(libvm, chronyd):
+    import time
+
+    r = libvm.run(
+        """
+import adafruit_ntp, time
+ntp = adafruit_ntp.NTP(pool, server="127.0.0.1", port=ARGS["port"], tz_offset=0, socket_timeout=5)
+result([ntp.utc_ns // 1000000000, list(ntp.datetime)[:6]])
+""",
+        {"port": chronyd},
+    )
+    now = time.time()
+    # chronyd serves this host's clock: the VM's answer lies within a few seconds of it
+    assert abs(r[0] - now) < 30, (r, now)
+    assert r[1][:3] == list(time.gmtime(r[0])[:3])

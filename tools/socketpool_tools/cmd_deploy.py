@@ -36,6 +36,9 @@ PIECES = (
     ("json (compat)", "json"),
     ("typing (compat)", "typing"),
     ("types (compat)", "types"),
+    ("re (compat)", "re"),
+    ("struct (compat)", "struct"),
+    ("traceback (compat)", "traceback"),
     ("circuitpython_typing.socket (compat)", "circuitpython_typing.socket"),
 )
 
