@@ -354,17 +354,84 @@ if _MICROPYTHON:
 # built once: a tuple written in a call builds (allocates) on every call on MicroPython, which
 # there costs more than the rest of a send (docs/engine-micropython.md)
 _READ_ONLY = (bytes, str)
-_BYTES_LIKE = (bytes, bytearray, memoryview)
+_BYTES = (bytes, bytearray)
 _NOT_YET = object()  # sendall: no deadline taken yet (None means "wait forever")
 
 
+# --- the one byte-view helper: every buffer is sized in bytes, as on CircuitPython ------------
+# An array.array('i') or a memoryview.cast('I') has len() in items; an engine is always handed a
+# buffer whose len() and slices count bytes (docs/contract-notes.md, "Buffers are bytes").
+def _not_a_buffer(writable):
+    if writable:
+        return TypeError("buffer must be a writable bytes-like object")
+    return TypeError("data must be bytes-like")
+
+
+def _byte_view(buf, writable):
+    """``buf`` as a buffer whose len() and slices count bytes; TypeError if it is no buffer, or
+    read-only and ``writable``."""
+    if isinstance(buf, bytearray):
+        return buf
+    if isinstance(buf, _READ_ONLY):
+        if writable or isinstance(buf, str):
+            raise _not_a_buffer(writable)
+        return buf
+    return _view_of(buf, writable)
+
+
+if _MICROPYTHON:
+    try:
+        import uctypes as _uctypes
+    except ImportError:  # a port without uctypes: buffers of wider items are refused
+        _uctypes = None
+
+    def _view_of(buf, writable):
+        # MicroPython's memoryview has no itemsize/readonly/cast: an empty slice store tells
+        # read-only (TypeError) from wider items (ValueError); uctypes aliases the bytes (no copy)
+        try:
+            mv = buf if isinstance(buf, memoryview) else memoryview(buf)
+        except TypeError:
+            raise _not_a_buffer(writable)
+        try:
+            mv[0:0] = b""
+            return buf  # writable, one byte per item
+        except TypeError:  # read-only (a view of bytes or str: one byte per item)
+            if writable:
+                raise _not_a_buffer(writable)
+            return buf
+        except ValueError:  # items wider than a byte
+            pass
+        n = len(mv)
+        if n == 0:
+            return bytearray(0)
+        if _uctypes is None:
+            raise TypeError("buffers of items wider than a byte need uctypes on this firmware")
+        size = len(bytes(mv)) if n == 1 else n * (_uctypes.addressof(mv[1:]) - _uctypes.addressof(mv))
+        return _uctypes.bytearray_at(_uctypes.addressof(mv), size)
+
+else:
+
+    def _view_of(buf, writable):
+        # a memoryview cast to 'B' when its items are wider or it has more dimensions
+        try:
+            mv = memoryview(buf)
+        except TypeError:
+            raise _not_a_buffer(writable) from None
+        if writable and mv.readonly:
+            raise _not_a_buffer(writable)
+        if mv.format == "B" and mv.ndim == 1:
+            return mv
+        try:
+            return mv.cast("B")
+        except TypeError:  # not C-contiguous
+            raise TypeError("buffer must be contiguous") from None
+
+
 def _recv_size(buffer, bufsize):
-    """Bytes a receive into ``buffer`` may take: ``bufsize`` if > 0, else ``len(buffer)``."""
-    if isinstance(buffer, _READ_ONLY):
-        raise TypeError("buffer must be writable")
+    """Bytes a receive into ``buffer`` (a byte view) may take: ``bufsize`` if > 0, else all."""
     n = len(buffer)
     if bufsize > n:
-        raise ValueError("bufsize must be <= len(buffer)")
+        raise ValueError("bufsize must be <= len(buffer) in bytes")
     return bufsize if bufsize > 0 else n
 
 
@@ -511,11 +578,11 @@ class Socket(_Base):
         if es is None:
             raise _oserror(_EBADF)
         # _recv_size written out: the hot path, one call less per recv_into on a board
-        if isinstance(buffer, _READ_ONLY):
-            raise TypeError("buffer must be writable")
+        if not isinstance(buffer, bytearray):
+            buffer = _byte_view(buffer, True)
         n = len(buffer)
         if bufsize > n:
-            raise ValueError("bufsize must be <= len(buffer)")
+            raise ValueError("bufsize must be <= len(buffer) in bytes")
         if bufsize > 0:
             n = bufsize
         r = es.recv_into(buffer, n)
@@ -532,6 +599,7 @@ class Socket(_Base):
         es = self._es
         if es is None:
             raise _oserror(_EBADF)
+        buffer = _byte_view(buffer, True)
         n = _recv_size(buffer, bufsize)
         r = es.recvfrom_into(buffer, n)
         if r == -_EAGAIN:
@@ -544,21 +612,10 @@ class Socket(_Base):
         return r
 
     # --- send ---
-    def _check_data(self, data):
-        if isinstance(data, _BYTES_LIKE):
-            return
-        if not isinstance(data, str):
-            try:
-                memoryview(data)
-                return
-            except TypeError:
-                pass
-        raise TypeError("data must be bytes-like")
-
     def send(self, data):
         es = self._live()
-        if not isinstance(data, _BYTES_LIKE):  # the common case without a call
-            self._check_data(data)
+        if not isinstance(data, _BYTES):  # the common case without a call
+            data = _byte_view(data, False)
         r = es.send(data)
         if r == -_EAGAIN:
             deadline = _deadline(self._timeout_ms)
@@ -571,8 +628,8 @@ class Socket(_Base):
 
     def sendall(self, data):
         es = self._live()
-        if not isinstance(data, _BYTES_LIKE):  # the common case without a call
-            self._check_data(data)
+        if not isinstance(data, _BYTES):  # the common case without a call
+            data = _byte_view(data, False)
         # few local names: on MicroPython a frame of more than 11 slots is allocated on the heap
         # at every call, which there cost more than the send itself (docs/engine-micropython.md)
         data = memoryview(data)
@@ -592,7 +649,8 @@ class Socket(_Base):
 
     def sendto(self, data, address):
         es = self._live()
-        self._check_data(data)
+        if not isinstance(data, _BYTES):
+            data = _byte_view(data, False)
         if self._type == SocketPool.SOCK_STREAM:
             return self.send(data)  # TCP: the address is ignored
         ip, port = self._pool._sockaddr(address, self._family)

@@ -1,7 +1,7 @@
 """Fixtures of the conformance suite: the contract (design/contract.md) as tests.
 
 Tests use only the public socketpool API through ``pool`` and the ``target`` members (name,
-remote, host, peer_host, pool, ipv6, raw, slots, gc_collect(), slots_in_use(),
+remote, host, peer_host, pool, ipv6, raw, slots, gc_collect(), slots_in_use(), buffer(), buffer_bytes(),
 leak_in_cycle(sock)), so the same cases run on every engine.
 """
 

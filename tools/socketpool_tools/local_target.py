@@ -7,6 +7,35 @@ import os
 from socketpool_tools.target_names import LOCAL_ENGINES
 
 
+# Buffers of odd kinds built where the target runs (a remote proxy passes only bytes and
+# bytearray by value): the same source runs on CPython and on MicroPython (remote_target.py
+# sends it to the target).
+BUFFER_HELPERS = """
+def _sp_buf(kind, tc, data):
+    import array
+    if kind == 'readonly':
+        return memoryview(bytes(data))
+    if kind == 'cast':
+        try:
+            return memoryview(bytearray(data)).cast(tc)
+        except AttributeError:
+            kind = 'memoryview'
+    size = len(bytes(array.array(tc, [0])))
+    a = array.array(tc, [0] * (len(data) // size))
+    try:
+        memoryview(a).cast('B')[:] = data
+    except AttributeError:
+        import uctypes
+        uctypes.bytearray_at(uctypes.addressof(a), len(data))[:] = data
+    return memoryview(a) if kind == 'memoryview' else a
+def _sp_bytes(b):
+    try:
+        return memoryview(b).cast('B').tobytes()
+    except AttributeError:
+        return bytes(b)
+"""
+
+
 class LocalTarget:
     """socketpool running inside this CPython process, on one of the CPython-driven engines."""
 
@@ -42,6 +71,21 @@ class LocalTarget:
     def leak_in_cycle(self, sock):
         """Keep ``sock`` alive only through a reference cycle (the caller drops its reference)."""
         sock._cycle = [sock]
+
+    def buffer(self, kind, typecode, data):
+        """A buffer made on the target holding the bytes ``data``: ``kind`` is ``array``
+        (array.array of ``typecode``), ``memoryview`` (of such an array), ``cast`` (a bytearray's
+        memoryview cast to ``typecode``; a memoryview of an array where there is no cast) or
+        ``readonly`` (a memoryview of bytes)."""
+        ns = getattr(self, "_buffer_ns", None)
+        if ns is None:
+            ns = self._buffer_ns = {}
+            exec(BUFFER_HELPERS, ns)
+        return ns["_sp_buf"](kind, typecode, bytes(data))
+
+    def buffer_bytes(self, buf):
+        """The bytes a buffer from ``buffer()`` holds now."""
+        return memoryview(buf).cast("B").tobytes()
 
     def close(self):
         pass

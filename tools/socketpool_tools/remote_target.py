@@ -9,6 +9,7 @@ import time
 from socketpool_tools import redact as _redact
 from socketpool_tools import remote as _remote
 from socketpool_tools.deploy import board_files, deploy_files
+from socketpool_tools.local_target import BUFFER_HELPERS
 from socketpool_tools.paths import board_library_dirs, find_micropython, log_path, project_root
 from socketpool_tools.rp2040js import EMULATOR_BOOT_S, rp2040js_command
 from socketpool_tools.settings import wifi_credentials
@@ -152,6 +153,7 @@ class RemoteTarget:
     def _set_up(self):
         """Import socketpool on the target, join Wi-Fi, make the pool and the proxies of it."""
         self.session.exec_statements(SETUP % self._join, timeout=max(60, self.options.call_timeout))
+        self._buffer_helpers = False  # a new session: buffer() sends its helpers again
         self.pool = _remote.pool_proxy(self.session, "_sp_pool")
         self.socketpool = self.session.run("socketpool")  # the target's module, proxied
         self.engine = self.session.run("socketpool._engine")
@@ -220,6 +222,18 @@ class RemoteTarget:
     def leak_in_cycle(self, sock):
         self.session.run("_sp_cycle(%d)" % _remote.handle(sock))
         _remote.forget(sock)
+
+    def buffer(self, kind, typecode, data):
+        """As ``LocalTarget.buffer``, made on the target (a handle to it)."""
+        if not self._buffer_helpers:
+            self.session.exec_statements(BUFFER_HELPERS)
+            self._buffer_helpers = True
+        s = self.session
+        return s.run("_sp_buf(%s,%s,%s)" % (s.src(kind), s.src(typecode), s.src(bytes(data))))
+
+    def buffer_bytes(self, buf):
+        s = self.session
+        return s.run("_sp_bytes(%s)" % s.src(buf))
 
     def close(self):
         if self._repl is not None:
