@@ -12,7 +12,10 @@ package("wifi")
 # micropython-lib's ssl (two frozen `ssl` modules do not build); `socketpool deploy` puts compat
 # ssl.py at `/`, which comes before `.frozen` on sys.path.
 module("json.py", base_path="compat")
+module("re.py", base_path="compat")
+module("struct.py", base_path="compat")
 module("time.py", base_path="compat")
+module("traceback.py", base_path="compat")
 module("types.py", base_path="compat")
 module("typing.py", base_path="compat")
 package("circuitpython_typing", base_path="compat")

@@ -6,6 +6,7 @@ leak_in_cycle(sock)), so the same cases run on every engine.
 """
 
 import gc
+import os
 
 import pytest
 
@@ -16,9 +17,12 @@ from .support import make_net
 CASE_TIMEOUT = 30
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))  # tests/conformance, or the installed copy
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "tests/conformance" in str(item.fspath).replace("\\", "/"):
+        if str(item.fspath).startswith(HERE + os.sep):
             if item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
 

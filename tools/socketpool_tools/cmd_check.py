@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from socketpool_tools import report as _report
-from socketpool_tools.paths import log_path, project_root, safe_name
+from socketpool_tools.paths import conformance_suite, log_path, project_root, safe_name
 from socketpool_tools.target_names import parse_target
 from socketpool_tools.targets import best_local_target
 
@@ -33,12 +33,8 @@ def add_arguments(p):
 
 def find_suite():
     """tests/conformance of this checkout (the tools are installed editable by scripts/setup.sh),
-    else of $SOCKETPOOL_REPO or the current directory."""
-    cands = [project_root(), os.environ.get("SOCKETPOOL_REPO"), os.getcwd()]
-    for root in cands:
-        if root and os.path.isfile(os.path.join(root, "tests", "conformance", "conftest.py")):
-            return root, os.path.join(root, "tests", "conformance")
-    return None, None
+    else of $SOCKETPOOL_REPO or the current directory, else the suite installed with the tools."""
+    return conformance_suite([project_root(), os.environ.get("SOCKETPOOL_REPO"), os.getcwd()])
 
 
 def main(args):
@@ -50,8 +46,9 @@ def main(args):
         return 2
     root, suite = find_suite()
     if suite is None:
-        print("socketpool check: tests/conformance not found; run it from a socketpool checkout "
-              "or set SOCKETPOOL_REPO to one", file=sys.stderr)
+        print("socketpool check: the conformance suite is not installed (tests/conformance, or "
+              "socketpool_tools/conformance in the wheel); set SOCKETPOOL_REPO to a checkout",
+              file=sys.stderr)
         return 2
     name = safe_name(target)
     html_path = args.html or os.path.join("reports", "check-%s.html" % name)
@@ -61,6 +58,8 @@ def main(args):
         os.makedirs(os.path.dirname(os.path.abspath(p)), exist_ok=True)
     cmd = [sys.executable, "-m", "pytest", suite, "--target", target, "--junitxml", xml_path,
            "-q", "--tb=short", "-p", "no:cacheprovider", "--rootdir", root,
+           # the --target option and fixtures (a checkout's tests/conftest.py loads it too)
+           "-p", "socketpool_tools.pytest_plugin",
            "-o", "junit_family=xunit2"]
     if spec.remote:
         cmd += ["--target-log", log_dir]

@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 from socketpool_tools.deploy import board_files, compile_files, deploy_files, device_path
-from socketpool_tools.paths import find_micropython, project_root
+from socketpool_tools.paths import board_root, find_micropython
 from socketpool_tools.transport import RawRepl
 
 HELP = "compile socketpool, wifi and the compat pieces with mpy-cross and copy them to a device"
@@ -93,9 +93,9 @@ def main(args):
                 "--target", args.lib, args.mip]
         print(" ".join(argv))
         return subprocess.call(argv)
-    root = project_root()
+    root = board_root()
     if root is None:
-        print("deploy needs the socketpool checkout (socketpool/ beside tools/)", file=sys.stderr)
+        print("deploy: socketpool is neither in a checkout here nor installed", file=sys.stderr)
         return 2
     files = board_files(root, compat=not args.no_compat)
     if args.dry_run or args.out:

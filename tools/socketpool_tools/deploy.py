@@ -6,7 +6,7 @@ import os
 import subprocess
 import tempfile
 
-from socketpool_tools.paths import mpy_cross
+from socketpool_tools.paths import compat_dir, mpy_cross
 
 PACKAGES = ("socketpool", "wifi")  # go into /lib as packages
 ROOT_MODULES = ("ssl",)  # compat modules that must come before the firmware's frozen ones
@@ -20,8 +20,8 @@ def board_files(root, compat=True):
         for f in sorted(os.listdir(pdir)):
             if f.endswith(".py"):
                 out.append((os.path.join(pdir, f), pkg + "/" + f))
-    cdir = os.path.join(root, "compat")
-    if compat and os.path.isdir(cdir):
+    cdir = compat_dir(root)  # the checkout's compat/, or the copy installed with the tools
+    if compat and cdir:
         for base, dirs, files in os.walk(cdir):
             dirs.sort()
             for f in sorted(files):

@@ -26,19 +26,47 @@ def project_root():
     return cwd if os.path.isfile(os.path.join(cwd, "socketpool", "__init__.py")) else None
 
 
-def board_library_dirs():
-    """Directories whose ``socketpool/``, ``wifi/`` and ``compat`` modules go onto a target."""
-    dirs = []
+# In a wheel (pyproject.toml) the checkout's compat/ and tests/conformance/ are installed inside
+# this package, as socketpool_tools/compat and socketpool_tools/conformance.
+_INSTALLED = os.path.dirname(os.path.abspath(__file__))
+
+
+def compat_dir(root=None):
+    """The board compat modules: ``<root>/compat`` of a checkout, else the installed copy."""
+    for d in (root and os.path.join(root, "compat"), os.path.join(_INSTALLED, "compat")):
+        if d and os.path.isdir(d):
+            return d
+    return None
+
+
+def conformance_suite(roots=()):
+    """``(rootdir, suite dir)``: ``tests/conformance`` of the first checkout among ``roots``, else
+    the suite installed with these tools (a wheel), else ``(None, None)``."""
+    for root in roots:
+        if root and os.path.isfile(os.path.join(root, "tests", "conformance", "conftest.py")):
+            return root, os.path.join(root, "tests", "conformance")
+    suite = os.path.join(_INSTALLED, "conformance")
+    if os.path.isfile(os.path.join(suite, "conftest.py")):
+        return _INSTALLED, suite
+    return None, None
+
+
+def board_root():
+    """The directory holding the board packages ``socketpool/`` and ``wifi/``: the checkout, else
+    where they are installed (site-packages of a wheel), else None."""
     root = project_root()
     if root:
-        dirs.append(root)
-    else:
-        spec = importlib.util.find_spec("socketpool")
-        if spec and spec.origin:
-            dirs.append(os.path.dirname(os.path.dirname(spec.origin)))
-    if root and os.path.isdir(os.path.join(root, "compat")):
-        dirs.append(os.path.join(root, "compat"))
-    return dirs
+        return root
+    spec = importlib.util.find_spec("socketpool")
+    if spec and spec.origin:
+        return os.path.dirname(os.path.dirname(spec.origin))
+    return None
+
+
+def board_library_dirs():
+    """Directories whose ``socketpool/``, ``wifi/`` and ``compat`` modules go onto a target."""
+    root = board_root()
+    return [d for d in (root, compat_dir(project_root())) if d]
 
 
 def _executable(path):

@@ -10,7 +10,7 @@ from socketpool_tools import redact as _redact
 from socketpool_tools import remote as _remote
 from socketpool_tools.deploy import board_files, deploy_files
 from socketpool_tools.local_target import BUFFER_HELPERS
-from socketpool_tools.paths import board_library_dirs, find_micropython, log_path, project_root
+from socketpool_tools.paths import board_library_dirs, board_root, find_micropython, log_path
 from socketpool_tools.rp2040js import EMULATOR_BOOT_S, rp2040js_command
 from socketpool_tools.settings import wifi_credentials
 from socketpool_tools.transport import PtyProcess, RawRepl, TargetError
@@ -193,9 +193,9 @@ class RemoteTarget:
     def _deploy(self):
         """The board half of socketpool onto the device (the ``deploy`` command's own way), into
         /lib; a device without a filesystem (a fresh emulator flash) gets a RAM disk first."""
-        root = project_root()
+        root = board_root()
         if not root:
-            raise RuntimeError("deploying needs a socketpool checkout (socketpool/, wifi/, compat/)")
+            raise RuntimeError("deploying needs socketpool/ and wifi/ (a checkout or an install)")
         files = board_files(root)
         t = self._repl.t
         lib, top = "/lib", "/"
