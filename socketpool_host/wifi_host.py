@@ -229,13 +229,17 @@ class Radio:
 
     def __init__(self):
         self._enabled = True
+        self._station = True  # the station interface (stop_station/start_station, connect)
         self._ssid = None
         self._hostname = None
         self._scan = None
         self._dns = None
 
+    def _up(self):
+        return self._enabled and self._station
+
     def _link(self):
-        return current_link() if self._enabled else None
+        return current_link() if self._up() else None
 
     # --- state ---
     @property
@@ -251,8 +255,8 @@ class Radio:
 
     @property
     def connected(self):
-        """True while enabled: the computer is online (loopback at least)."""
-        return self._enabled
+        """True while enabled and the station is on: the computer is online (loopback at least)."""
+        return self._up()
 
     @property
     def hostname(self):
@@ -288,7 +292,7 @@ class Radio:
     # --- addresses ---
     @property
     def ipv4_address(self):
-        if not self._enabled:
+        if not self._up():
             return None
         link = current_link()
         if link is not None:
@@ -311,7 +315,7 @@ class Radio:
     @property
     def ipv4_dns(self):
         """The first IPv4 nameserver of /etc/resolv.conf (or the one set here); None when none."""
-        if not self._enabled:
+        if not self._up():
             return None
         for server in self.dns:
             try:
@@ -327,7 +331,7 @@ class Radio:
     @property
     def dns(self):
         """The nameservers of /etc/resolv.conf, or those set here (for this radio only)."""
-        if not self._enabled:
+        if not self._up():
             return ()
         return tuple(self._dns if self._dns is not None else nameservers())
 
@@ -350,7 +354,7 @@ class Radio:
         """The network the computer is on (see the module doc); None when offline."""
         link = self._link()
         if link is None:
-            return Network("(not Wi-Fi)") if self._enabled else None
+            return Network("(not Wi-Fi)") if self._up() else None
         return link.network()
 
     # --- joining ---
@@ -360,9 +364,18 @@ class Radio:
         if timeout is not None:
             float(timeout)
         self._ssid = ssid
+        self._station = True
 
     def disconnect(self):
         self._ssid = None
+
+    def start_station(self):
+        """Turn the station back on (after stop_station): online again."""
+        self._station = True
+
+    def stop_station(self):
+        """Take this radio's station offline (the computer's network is untouched)."""
+        self._station = False
 
     def start_scanning_networks(self, *, start_channel=1, stop_channel=165):
         """A desktop does not scan: the result holds the Wi-Fi network the computer is on, if any."""

@@ -94,6 +94,7 @@ class Radio:
             wlan = network.WLAN(network.STA_IF)
         self._wlan = wlan
         self._enabled = True  # CircuitPython's radio is on at boot; the WLAN is activated on use
+        self._station = True  # stop_station()/start_station()
         self._hostname = "micropython"
         self._scan = None
         self._joined = None  # (password, bssid) of the last connect: what ap_info cannot read
@@ -131,8 +132,8 @@ class Radio:
     @property
     def connected(self):
         if self._wlan is None:
-            return self._enabled
-        return self._enabled and bool(self._wlan.isconnected())
+            return self._enabled and self._station
+        return self._enabled and self._station and bool(self._wlan.isconnected())
 
     @property
     def ipv4_address(self):
@@ -264,6 +265,7 @@ class Radio:
                 raise ConnectionError("no SSID: pass one or set CIRCUITPY_WIFI_SSID in settings.toml")
         ssid, password = check_join(ssid, password, bssid, self._enabled)
         limit_ms = int((_JOIN_S if timeout is None or timeout <= 0 else timeout) * 1000)
+        self._station = True
         if self._wlan is None:
             return
         wlan = self._wlan
@@ -297,6 +299,15 @@ class Radio:
     def disconnect(self):
         if self._wlan is not None:
             self._wlan.disconnect()
+
+    def start_station(self):
+        self._station = True
+        if self._wlan is not None and self._enabled:
+            self._wlan.active(True)
+
+    def stop_station(self):
+        self._station = False
+        self.disconnect()
 
     def start_scanning_networks(self, *, start_channel=1, stop_channel=165):
         """The networks ``WLAN.scan()`` finds (all channels: MicroPython has no channel range)."""

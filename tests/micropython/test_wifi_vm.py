@@ -347,3 +347,23 @@ result(out)
     assert r[11] == ["float", True, "float"]
     assert r[12] == [["TypeError", "ip must be a str"], ["ValueError", "timeout must be 0 or more"]]
     assert r[13] == ["wifi.AuthMode.WPA3", "Network"]
+
+
+def test_stop_and_start_station(vm):
+    r = vm.run(
+        FAKE_NETWORK
+        + """
+radio.connect("home", "password1", timeout=5)
+radio.stop_station()
+stopped = [radio.connected, radio.ipv4_address, radio.ap_info, radio._wlan.calls[-1]]
+radio.start_station()
+radio.connect("home", "password1", timeout=5)
+host = wifi.radio
+host.stop_station()
+host_stopped = [host.connected, host.ipv4_address, host.ap_info]
+host.start_station()
+result([stopped, radio.connected, host_stopped, host.connected])
+""",
+        {"polls": 1},
+    )
+    assert r == [[False, None, None, ["disconnect"]], True, [False, None, None], True]

@@ -394,3 +394,14 @@ def test_requests_wifi_simpletest_opening_gets_past_ap_info_rssi():
     if wired:
         assert "Signal Strength: None\n" in out.stdout and "not Wi-Fi" in out.stdout
     assert "connected True" in out.stdout
+
+
+def test_stop_station_takes_the_radio_offline_until_started_or_connected():
+    r = wifi_host.Radio()
+    r.stop_station()
+    assert [r.enabled, r.connected, r.ipv4_address, r.ap_info, r.addresses] == [True, False, None, None, ()]
+    r.start_station()
+    assert r.connected and r.ipv4_address is not None
+    r.stop_station()
+    r.connect("home", "password1")
+    assert r.connected and r.ap_info is not None
