@@ -17,7 +17,7 @@ set(MICROPY_PY_BLUETOOTH_CYW43 ON)
 set(MICROPY_FROZEN_MANIFEST ${MICROPY_PORT_DIR}/boards/RPI_PICO_W/manifest.py)
 set(MICROPY_BOARD_PINS ${MICROPY_PORT_DIR}/boards/RPI_PICO_W/pins.csv)
 
-list(APPEND MICROPY_SOURCE_BOARD ${MICROPY_BOARD_DIR}/sp_loopback.c)
+list(APPEND MICROPY_SOURCE_BOARD ${CMAKE_CURRENT_LIST_DIR}/sp_loopback.c)
 
 # The loopback netif is always up, so the port's lwIP soft timer stays periodic (in the timer heap)
 # across a soft reset, where mod_network_lwip_init() initialises it again in place: the heap gets
