@@ -28,6 +28,8 @@ def add_arguments(p):
     p.add_argument("--case-timeout", type=float, default=None, metavar="S")
     p.add_argument("--peer-host", default=None, help="this computer's address as a Wi-Fi board sees it")
     p.add_argument("--bootrom", default=None, help="RP2040 bootrom image (rp2040js targets)")
+    p.add_argument("--link", default=None, choices=("auto", "slip", "none"),
+                   help="rp2040js: the SLIP link to this computer (default auto)")
     p.add_argument("-k", dest="keyword", default=None, help="only cases matching this pytest -k expression")
 
 
@@ -71,6 +73,8 @@ def main(args):
         cmd += ["--peer-host", args.peer_host]
     if args.bootrom:
         cmd += ["--bootrom", args.bootrom]
+    if args.link:
+        cmd += ["--link", args.link]
     if args.keyword:
         cmd += ["-k", args.keyword]
     print("socketpool check: target %s (%s)" % (target, "remote" if spec.remote else "in this process"))

@@ -43,6 +43,9 @@ def pytest_addoption(parser):
     group.addoption("--no-deploy", action="store_true",
                     help="do not copy socketpool onto a board first")
     group.addoption("--bootrom", default=None, help="RP2040 bootrom image for rp2040js targets")
+    group.addoption("--link", default="auto", choices=("auto", "slip", "none"),
+                    help="rp2040js: the SLIP link to this computer (RPI_PICO_W_SLIP firmware): auto "
+                    "(use it when the board answers), slip (required), none (default auto)")
     group.addoption("--no-soft-reset", action="store_true",
                     help="do not soft-reset a serial target first (a unix port behind a serial server)")
 
@@ -88,6 +91,7 @@ def target_options(config):
         deploy=not config.getoption("--no-deploy"),
         bootrom=config.getoption("--bootrom"),
         soft_reset=not config.getoption("--no-soft-reset"),
+        link=config.getoption("--link"),
     )
 
 

@@ -8,6 +8,7 @@ import time
 
 from socketpool_tools import redact as _redact
 from socketpool_tools import remote as _remote
+from socketpool_tools import slip_link as _slip
 from socketpool_tools.deploy import board_files, deploy_files
 from socketpool_tools.local_target import BUFFER_HELPERS
 from socketpool_tools.paths import board_library_dirs, board_root, find_micropython, log_path
@@ -43,7 +44,7 @@ class TargetOptions:
     """How to reach and drive a remote target (from the pytest options)."""
 
     def __init__(self, log_dir=None, call_timeout=30.0, peer_host=None, settings="settings.toml",
-                 deploy=True, baudrate=115200, bootrom=None, soft_reset=True):
+                 deploy=True, baudrate=115200, bootrom=None, soft_reset=True, link="auto"):
         self.log_dir = log_dir
         self.call_timeout = call_timeout
         self.peer_host = peer_host
@@ -52,6 +53,7 @@ class TargetOptions:
         self.baudrate = baudrate
         self.bootrom = bootrom
         self.soft_reset = soft_reset  # off for a device that a soft reset ends (the unix port)
+        self.link = link  # rp2040js: "auto", "slip" (required) or "none" (slip_link.py)
 
 
 SETUP = """
@@ -82,6 +84,7 @@ class RemoteTarget:
         self.options = options = options or TargetOptions()
         self._proc = None
         self._repl = None
+        self._link = None
         self.log = None
         if options.log_dir:
             os.makedirs(options.log_dir, exist_ok=True)
@@ -108,7 +111,11 @@ class RemoteTarget:
                     raise TargetError("MicroPython did not start (no prompt on %s)" % self._proc.device)
                 self._repl.enter(soft_reset=False)
             elif spec.kind == "rp2040js":
-                self._proc = PtyProcess(rp2040js_command(spec.where, options.bootrom))
+                env = None
+                self._link = self._open_link(options.link)
+                if self._link is not None:
+                    env = dict(os.environ, RP2040JS_UART1=self._link.socket_path)
+                self._proc = PtyProcess(rp2040js_command(spec.where, options.bootrom), env=env)
                 transport = self._open_repl(RawRepl, self._proc.device)
                 self._proc.start()
                 if not self._repl.wait_for(b">>> ", EMULATOR_BOOT_S, alive=self._proc.alive):
@@ -142,6 +149,8 @@ class RemoteTarget:
                 if ip and not ip.startswith("0."):
                     self.host = ip
                     self.peer_host = options.peer_host or detect_lan_address(ip)
+            elif self._link is not None:
+                self._use_link()
             elif options.peer_host:
                 self.peer_host = options.peer_host
             self._note("engine %s, ipv6=%s raw=%s slots=%s, target host %s, peer host %s" % (
@@ -149,6 +158,35 @@ class RemoteTarget:
         except BaseException:
             self.close()
             raise
+
+    def _open_link(self, mode):
+        """The SLIP link's far end (a namespace for this thread, the relay in it), or None."""
+        if mode not in ("auto", "slip", "none"):
+            raise TargetError("--link: auto, slip or none, not %r" % mode)
+        if mode == "none":
+            return None
+        try:
+            link = _slip.Link.open(log=self.log)
+        except _slip.LinkError as e:
+            if mode == "slip":
+                raise TargetError("rp2040js --link slip: %s" % e)
+            self._note("no SLIP link (%s): the board's peers are on its own loopback" % e)
+            return None
+        self._note("SLIP link: relay on %s, this thread in a network namespace of its own" % link.socket_path)
+        return link
+
+    def _use_link(self):
+        """If the board answers over the link (the RPI_PICO_W_SLIP firmware), the peers go to
+        the link's addresses; else the link is closed again (--link slip: an error)."""
+        if probe_link(self.session, self._link):
+            self.host, self.peer_host = self._link.board_addr, self._link.peer_addr
+            return
+        self._link.close()
+        self._link = None
+        if self.options.link == "slip":
+            raise TargetError("the board sent nothing over the SLIP link: is the firmware built for "
+                              "the RPI_PICO_W_SLIP board (ports/rp2040_cyw43/boards)?")
+        self._note("the board sent nothing over the SLIP link (a firmware without it): peers on 127.0.0.1")
 
     def _set_up(self):
         """Import socketpool on the target, join Wi-Fi, make the pool and the proxies of it."""
@@ -242,9 +280,45 @@ class RemoteTarget:
         if self._proc is not None:
             self._proc.stop()
             self._proc = None
+        if self._link is not None:
+            self._link.close()
+            self._link = None
         if self.log is not None:
             self.log.close()
             self.log = None
+
+
+LINK_PROBE = """
+import socket as _sp_s
+_sp_k = _sp_s.socket(_sp_s.AF_INET, _sp_s.SOCK_DGRAM)
+try:
+    _sp_k.sendto(b'sp-link', (%r, %d))
+finally:
+    _sp_k.close()
+del _sp_k, _sp_s
+"""
+LINK_PROBE_TRIES = 3
+LINK_PROBE_WAIT_S = 10.0  # per try: the emulator runs at a fraction of real speed
+
+
+def probe_link(session, link):
+    """True when a datagram the board sends with the firmware's own socket module to the link's
+    far end arrives there, from the board's link address."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.bind((link.peer_addr, 0))
+        rx.settimeout(LINK_PROBE_WAIT_S)
+        for _ in range(LINK_PROBE_TRIES):
+            try:
+                session.exec_statements(LINK_PROBE % (link.peer_addr, rx.getsockname()[1]))
+            except (OSError, _remote.RemoteError):
+                return False  # e.g. no route: the firmware has no such netif
+            try:
+                data, addr = rx.recvfrom(64)
+            except socket.timeout:
+                continue
+            if data == b"sp-link" and addr[0] == link.board_addr:
+                return True
+    return False
 
 
 RAMDISK_BLOCKS = 256  # 128 KiB of 512-byte blocks: the library is about 20 KiB of .mpy

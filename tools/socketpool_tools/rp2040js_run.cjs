@@ -8,6 +8,11 @@
 // port is up, and UART0's output is shown too, so firmware built with a UART console works as
 // well. RP2040JS_CONSOLE=uart or =usb forces one. Unlike rp2040js's demo, Ctrl-D does not quit:
 // the raw REPL uses it.
+//
+// RP2040JS_UART1=<unix socket path>: UART1 is bridged to that socket (the network link of the SLIP
+// test board; the far end is socketpool_tools/slip_link.py). Bytes the board sends leave at once;
+// bytes for the board wait in a queue and are fed into the 32-byte receive FIFO as the firmware
+// reads it, as from a sender with hardware flow control: nothing is dropped.
 'use strict';
 
 const fs = require('fs');
@@ -71,6 +76,49 @@ function loadHex(text, flash) {
   return records;
 }
 
+const UART_DR = 0;
+const QUEUE_HIGH = 256 * 1024; // stop reading the socket above this many queued bytes
+
+function bridgeUart(uart, socketPath) {
+  const net = require('net');
+  const sock = net.createConnection(socketPath);
+  sock.on('error', (e) => {
+    process.stderr.write('rp2040js_run: UART1 link ' + socketPath + ': ' + e.message + '\n');
+  });
+  sock.on('close', () => { rxQueue = []; });
+  // board -> socket: collected and written once per turn of the event loop
+  let out = [];
+  uart.onByte = (value) => {
+    if (!out.length) setImmediate(() => { if (!sock.destroyed) sock.write(Buffer.from(out)); out = []; });
+    out.push(value);
+  };
+  // socket -> board: the FIFO is topped up whenever the firmware reads a byte from it
+  let rxQueue = [];
+  let rxAt = 0;
+  let queued = 0;
+  const refill = () => {
+    while (queued && uart.rxFIFO.itemCount < uart.rxFIFO.size) {
+      const chunk = rxQueue[0];
+      uart.feedByte(chunk[rxAt++]);
+      queued--;
+      if (rxAt === chunk.length) { rxQueue.shift(); rxAt = 0; }
+    }
+    if (sock.isPaused() && queued < QUEUE_HIGH / 4) sock.resume();
+  };
+  sock.on('data', (chunk) => {
+    rxQueue.push(chunk);
+    queued += chunk.length;
+    if (queued > QUEUE_HIGH) sock.pause();
+    refill();
+  });
+  const read = uart.readUint32.bind(uart);
+  uart.readUint32 = (offset) => {
+    const value = read(offset);
+    if (offset === UART_DR && queued) refill();
+    return value;
+  };
+}
+
 function main() {
   const [image, bootromPath] = process.argv.slice(2);
   if (!image || !bootromPath) {
@@ -120,6 +168,7 @@ function main() {
   });
   process.stdin.on('end', () => process.exit(0));
   setInterval(feed, 1);
+  if (process.env.RP2040JS_UART1) bridgeUart(mcu.uart[1], process.env.RP2040JS_UART1);
   mcu.core.PC = FLASH_START;
   sim.execute();
 }
