@@ -9,7 +9,8 @@ import sys
 
 from wifi._network import AuthMode, Network, ScannedNetworks  # noqa: F401
 
-if sys.implementation.name == "micropython":
-    from wifi._wlan import Radio, radio  # noqa: F401
-else:
+# the CPython branch first: a type checker (which cannot evaluate this test) takes its types
+if sys.implementation.name != "micropython":
     from socketpool_host.wifi_host import Radio, radio  # noqa: F401
+else:
+    from wifi._wlan import Radio, radio  # noqa: F401

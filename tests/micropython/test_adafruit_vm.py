@@ -108,6 +108,23 @@ result([sys.implementation.name, type(pool).__name__, get, post, missing])
     assert r[4] == 404
 
 
+def test_requests_wifi_simpletest_opening_on_micropython(libvm, http_server):
+    """Adafruit's requests_wifi_simpletest.py reads wifi.radio.ap_info.rssi before connecting:
+    on the unix port (no radio) it gets None from a Network that says it is not Wi-Fi."""
+    r = libvm.run(
+        SESSION
+        + """
+rssi = wifi.radio.ap_info.rssi
+wifi.radio.connect("test network", "test password")
+with requests.get(ARGS["url"] + "/get") as resp:
+    status = resp.status_code
+result([rssi, wifi.radio.ap_info.ssid, wifi.radio.connected, status])
+""",
+        {"url": http_server.url},
+    )
+    assert r == [None, "host network (not Wi-Fi)", True, 200]
+
+
 def test_requests_streams_one_mib_byte_exact_on_micropython(libvm, http_server):
     mib = 1024 * 1024
     r = libvm.run(
