@@ -109,3 +109,82 @@ def test_flash_without_drive_or_picotool_says_to_hold_bootsel(tmp_path, monkeypa
     uf2 = make_uf2(tmp_path / "firmware.uf2")
     with pytest.raises(fw.FirmwareError, match="BOOTSEL"):
         fw.flash(uf2, roots=[str(tmp_path / "nothing" / "*")])
+
+
+def fake_checkout(tmp_path, empty=()):
+    """A directory shaped like a MicroPython release checkout (no .git): a fake, named as such;
+    nothing in it is built, the commands are recorded."""
+    mp = tmp_path / "micropython"
+    (mp / "ports" / "rp2" / "boards" / "RPI_PICO_W").mkdir(parents=True)
+    (mp / "ports" / "rp2" / "Makefile").write_text("# fake\n")
+    (mp / "ports" / "rp2" / "boards" / "RPI_PICO_W" / "mpconfigboard.cmake").write_text(
+        "set(MICROPY_FROZEN_MANIFEST ${MICROPY_BOARD_DIR}/manifest.py)\n")
+    for m in fw.SUBMODULES:
+        (mp / "lib" / m).mkdir(parents=True)
+        if m not in empty:
+            (mp / "lib" / m / "README.md").write_text("x")
+    return mp
+
+
+class Recorder:
+    def __init__(self, uf2):
+        self.uf2, self.calls = uf2, []
+
+    def __call__(self, argv, env=None):
+        self.calls.append(argv)
+        if argv[0] == "make" and argv[-1].startswith("-j") and "mpy-cross" not in argv[2]:
+            os.makedirs(os.path.dirname(self.uf2), exist_ok=True)
+            open(self.uf2, "wb").close()
+        return type("Done", (), {"returncode": 0})()
+
+
+@pytest.fixture
+def toolchain(monkeypatch):
+    real = fw.shutil.which
+    monkeypatch.setattr(fw.shutil, "which", lambda n: "/usr/bin/" + n if n == "arm-none-eabi-gcc" else real(n))
+    monkeypatch.setenv("picotool_DIR", "/opt/picotool")
+
+
+BOARDS = os.path.join(os.path.dirname(fw.MODULE_CMAKE), "boards")
+
+
+def test_build_of_a_board_dir_freezes_the_api_layer_over_the_boards_manifest(tmp_path, toolchain):
+    mp = fake_checkout(tmp_path)
+    board_dir = os.path.join(BOARDS, "RPI_PICO_W_SLIP")
+    uf2 = str(mp / "ports" / "rp2" / "build-RPI_PICO_W_SLIP" / "firmware.uf2")
+    rec = Recorder(uf2)
+    assert fw.build(str(mp), board_dir=board_dir, out=str(tmp_path / "out"), jobs=2, run=rec) == uf2
+    make = rec.calls[-1]
+    assert "BOARD_DIR=" + board_dir in make and "-j2" in make
+    assert not any("submodules" in c for c in rec.calls)  # not a git clone: lib/ is used as it is
+    manifest = [a for a in make if a.startswith("FROZEN_MANIFEST=")][0].split("=", 1)[1]
+    text = open(manifest).read()
+    assert "include(%r)" % os.path.join(board_dir, "manifest.py") in text  # the board's own modules
+    assert "include(%r)" % fw.firmware.MANIFEST in text  # then socketpool, wifi, compat
+    assert not any(c[0] == "cmake" for c in rec.calls)  # a new build directory: make configures it
+
+
+def test_build_configures_an_existing_build_directory_again_with_module_and_manifest(tmp_path, toolchain):
+    mp = fake_checkout(tmp_path)
+    build = mp / "ports" / "rp2" / "build-RPI_PICO_W"
+    build.mkdir()
+    (build / "CMakeCache.txt").write_text("MICROPY_FROZEN_MANIFEST:FILEPATH=/old/manifest.py\n")
+    rec = Recorder(str(build / "firmware.uf2"))
+    fw.build(str(mp), out=str(tmp_path / "out"), run=rec)
+    cmake = [c for c in rec.calls if c[0] == "cmake"]
+    assert len(cmake) == 1 and "-B" in cmake[0] and str(build) in cmake[0]
+    assert any(a.startswith("-DMICROPY_FROZEN_MANIFEST=") for a in cmake[0])
+    assert any(a == "-DUSER_C_MODULES=" + fw.MODULE_CMAKE for a in cmake[0])
+    assert rec.calls.index(cmake[0]) < len(rec.calls) - 1  # before make
+
+
+def test_build_of_a_release_checkout_with_an_empty_submodule_names_it(tmp_path, toolchain):
+    mp = fake_checkout(tmp_path, empty=("lwip",))
+    with pytest.raises(fw.FirmwareError, match="lib/lwip"):
+        fw.build(str(mp), out=str(tmp_path / "out"), run=Recorder(str(tmp_path / "x.uf2")))
+
+
+def test_build_of_a_directory_that_is_no_board_says_so(tmp_path, toolchain):
+    mp = fake_checkout(tmp_path)
+    with pytest.raises(fw.FirmwareError, match="not a board directory"):
+        fw.build(str(mp), board_dir=str(tmp_path), out=str(tmp_path / "out"), run=Recorder(str(tmp_path / "x.uf2")))

@@ -5,8 +5,10 @@ One branch per port, each in ``firmware_<port>.py`` with ``build(...)`` and ``Fi
 * ``--port esp32`` (default): the user's MicroPython checkout + ESP-IDF, ``--board``
   (default ESP32_GENERIC; ESP32_GENERIC_S3, ESP32_GENERIC_C3 ...), ``--variant``, our
   ports/esp32/micropython.cmake as USER_C_MODULES and its sdkconfig fragment;
-* ``--port rp2``: the user's MicroPython checkout + pico-sdk, ``--board`` (default RPI_PICO_W),
-  ports/rp2040_cyw43/micropython.cmake as USER_C_MODULES.
+* ``--port rp2``: the user's MicroPython checkout + pico-sdk, ``--board`` (default RPI_PICO_W)
+  or ``--board-dir``, ports/rp2040_cyw43/micropython.cmake as USER_C_MODULES.
+
+Both freeze the API layer in (the project's manifest.py over the board's own manifest).
 
 ``--dry-run`` prints the commands without running them.
 """
@@ -29,6 +31,9 @@ def add_arguments(p):
                    help="esp32: ESP-IDF directory to source export.sh from (default: the "
                    "environment idf.py already runs in)")
     p.add_argument("--pico-sdk", default=None, help="rp2: a pico-sdk to use instead of the pinned one")
+    p.add_argument("--board-dir", default=None,
+                   help="rp2: a board directory of your own (MicroPython's BOARD_DIR), e.g. "
+                   "ports/rp2040_cyw43/boards/RPI_PICO_W_SLIP; the build is build-<its name>")
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel jobs")
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
 
@@ -46,7 +51,7 @@ def main(args):
                              idf=args.idf, dry_run=args.dry_run)
         else:
             image = fw.build(args.micropython, board=board, jobs=args.jobs,
-                             pico_sdk=args.pico_sdk, dry_run=args.dry_run)
+                             pico_sdk=args.pico_sdk, board_dir=args.board_dir, dry_run=args.dry_run)
     except fw.FirmwareError as e:
         print("socketpool build: %s" % e, file=sys.stderr)
         return 1

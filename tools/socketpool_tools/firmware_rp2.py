@@ -1,8 +1,17 @@
 """Pico W firmware with the native socketpool engine: the rp2 side of ``build`` and ``flash``.
 
 ``build``: the user's MicroPython checkout (its rp2 port and the pico-sdk it pins, or
-``--pico-sdk``), ``BOARD=RPI_PICO_W`` by default, our module as ``USER_C_MODULES``
-(ports/rp2040_cyw43/micropython.cmake). Produces ``ports/rp2/build-<BOARD>/firmware.uf2``.
+``--pico-sdk``), ``BOARD=RPI_PICO_W`` by default or a board directory of one's own
+(``--board-dir``, MicroPython's ``BOARD_DIR``: e.g. the project's test boards under
+ports/rp2040_cyw43/boards), our module as ``USER_C_MODULES`` (ports/rp2040_cyw43/micropython.cmake)
+and the API layer frozen in: ``FROZEN_MANIFEST`` is a manifest written under ``--out`` (default
+``build/rp2`` in the project) that includes the board's own manifest and the project's
+``manifest.py``. ``make submodules`` runs in a git clone; a checkout without ``.git`` must already
+hold them (pico-sdk, tinyusb, cyw43-driver, lwip, btstack, mbedtls, micropython-lib). The port's
+Makefile runs cmake only for a new build directory, so a directory configured before is
+configured again with this build's module and manifest. pico-sdk 2.x wants an installed picotool
+(``picotool_DIR``), else it downloads one. Produces ``ports/rp2/build-<board>/firmware.uf2``
+(``<board>`` is the last part of ``--board-dir``).
 
 ``flash``: a UF2 image copied to the board's boot drive (``RPI-RP2``, the mass-storage drive a
 Pico shows when started with BOOTSEL held, or after ``machine.bootloader()``), or loaded with
@@ -19,9 +28,13 @@ import subprocess
 import sys
 import time
 
+from socketpool_tools import firmware
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE_CMAKE = os.path.join(ROOT, "ports", "rp2040_cyw43", "micropython.cmake")
 DEFAULT_BOARD = "RPI_PICO_W"
+# what an offline (non-git) checkout must hold for a Pico W build
+SUBMODULES = ("pico-sdk", "tinyusb", "cyw43-driver", "lwip", "btstack", "mbedtls", "micropython-lib")
 
 UF2_MAGIC_START0 = 0x0A324655
 UF2_MAGIC_START1 = 0x9E5D5157
@@ -34,28 +47,63 @@ class FirmwareError(Exception):
 
 
 # --- build ------------------------------------------------------------------------------------
-def build_commands(micropython, board=DEFAULT_BOARD, jobs=None, pico_sdk=None):
+def board_name(board=DEFAULT_BOARD, board_dir=None):
+    return os.path.basename(os.path.normpath(board_dir)) if board_dir else board
+
+
+def build_dir(micropython, board=DEFAULT_BOARD, board_dir=None):
+    return os.path.join(micropython, "ports", "rp2", "build-" + board_name(board, board_dir))
+
+
+def is_git_checkout(micropython):
+    return os.path.exists(os.path.join(micropython, ".git"))
+
+
+def build_commands(micropython, board=DEFAULT_BOARD, jobs=None, pico_sdk=None, board_dir=None,
+                   manifest=None, submodules=True, reconfigure=False):
     """The commands ``build`` runs, as (argv, env-additions) pairs, in order."""
     port = os.path.join(micropython, "ports", "rp2")
     jobs = jobs or os.cpu_count() or 2
     env = {"PICO_SDK_PATH": os.path.abspath(pico_sdk)} if pico_sdk else {}
+    which = ["BOARD_DIR=" + os.path.abspath(board_dir)] if board_dir else ["BOARD=" + board]
     cmds = [(["make", "-C", os.path.join(micropython, "mpy-cross"), "-j%d" % jobs], {})]
-    if not pico_sdk:  # the SDK, cyw43-driver, lwIP ... that this MicroPython pins
-        cmds.append((["make", "-C", port, "BOARD=" + board, "submodules"], {}))
-    cmds.append((["make", "-C", port, "BOARD=" + board, "USER_C_MODULES=" + MODULE_CMAKE,
-                  "-j%d" % jobs], env))
+    if submodules and not pico_sdk:  # the SDK, cyw43-driver, lwIP ... that this MicroPython pins
+        cmds.append((["make", "-C", port] + which + ["submodules"], {}))
+    defs = ["-DUSER_C_MODULES=" + MODULE_CMAKE]
+    if manifest:
+        defs.append("-DMICROPY_FROZEN_MANIFEST=" + manifest)
+    if reconfigure:  # the Makefile would keep the cache of an earlier configure
+        cmds.append((["cmake", "-S", port, "-B", build_dir(micropython, board, board_dir)] + defs, env))
+    make = ["make", "-C", port] + which + ["USER_C_MODULES=" + MODULE_CMAKE]
+    if manifest:
+        make.append("FROZEN_MANIFEST=" + manifest)
+    cmds.append((make + ["-j%d" % jobs], env))
     return cmds
 
 
-def firmware_path(micropython, board=DEFAULT_BOARD):
-    return os.path.join(micropython, "ports", "rp2", "build-" + board, "firmware.uf2")
+def firmware_path(micropython, board=DEFAULT_BOARD, board_dir=None):
+    return os.path.join(build_dir(micropython, board, board_dir), "firmware.uf2")
 
 
-def check_checkout(micropython):
+def _empty(path):
+    return not os.path.isdir(path) or not os.listdir(path)
+
+
+def check_checkout(micropython, board_dir=None, pico_sdk=None):
     if not os.path.isfile(os.path.join(micropython, "ports", "rp2", "Makefile")):
         raise FirmwareError(
             "%s is not a MicroPython checkout (no ports/rp2/Makefile); "
             "git clone https://github.com/micropython/micropython" % micropython)
+    if board_dir and not os.path.isfile(os.path.join(board_dir, "mpconfigboard.cmake")):
+        raise FirmwareError("%s is not a board directory (no mpconfigboard.cmake)" % board_dir)
+    if not is_git_checkout(micropython):
+        missing = [m for m in SUBMODULES if not (m == "pico-sdk" and pico_sdk)
+                   and _empty(os.path.join(micropython, "lib", m))]
+        if missing:
+            raise FirmwareError(
+                "%s is not a git clone (so `make submodules` cannot fill lib/) and lib/%s is "
+                "empty: use a git clone, or put the commits this MicroPython pins there "
+                "(`git ls-tree HEAD lib/` in a clone lists them)" % (micropython, ", lib/".join(missing)))
     if not shutil.which("arm-none-eabi-gcc"):
         raise FirmwareError("arm-none-eabi-gcc not found: install gcc-arm-none-eabi and "
                             "libnewlib-arm-none-eabi (Debian/Ubuntu) or Arm's toolchain")
@@ -65,22 +113,31 @@ def check_checkout(micropython):
               file=sys.stderr)
 
 
-def build(micropython, board=DEFAULT_BOARD, jobs=None, pico_sdk=None, dry_run=False,
-          run=subprocess.run):
+def build(micropython, board=DEFAULT_BOARD, jobs=None, pico_sdk=None, board_dir=None, out=None,
+          dry_run=False, run=subprocess.run):
     """Build the firmware; returns the UF2 path (or, with dry_run, prints the commands)."""
     micropython = os.path.abspath(micropython)
-    cmds = build_commands(micropython, board, jobs, pico_sdk)
+    port = os.path.join(micropython, "ports", "rp2")
+    board_dir = os.path.abspath(board_dir) if board_dir else None
+    name = board_name(board, board_dir)
+    out = os.path.abspath(out or os.path.join(ROOT, "build", "rp2"))
+    manifest = os.path.join(out, "manifest-%s.py" % name)
+    reconfigure = os.path.isfile(os.path.join(build_dir(micropython, board, board_dir), "CMakeCache.txt"))
+    cmds = build_commands(micropython, board, jobs, pico_sdk, board_dir, manifest,
+                          submodules=dry_run or is_git_checkout(micropython), reconfigure=reconfigure)
     if dry_run:
         for argv, env in cmds:
             print(" ".join(["%s=%s" % kv for kv in env.items()] + argv))
-        return firmware_path(micropython, board)
-    check_checkout(micropython)
+        return firmware_path(micropython, board, board_dir)
+    check_checkout(micropython, board_dir, pico_sdk)
+    firmware.write_frozen_manifest(
+        manifest, firmware.board_manifest(port, board_dir or os.path.join(port, "boards", board)))
     for argv, env in cmds:
         print("+ " + " ".join(argv), flush=True)
         done = run(argv, env=dict(os.environ, **env))
         if done.returncode != 0:
             raise FirmwareError("command failed (exit %d): %s" % (done.returncode, " ".join(argv)))
-    uf2 = firmware_path(micropython, board)
+    uf2 = firmware_path(micropython, board, board_dir)
     if not os.path.isfile(uf2):
         raise FirmwareError("the build finished but %s is missing" % uf2)
     return uf2

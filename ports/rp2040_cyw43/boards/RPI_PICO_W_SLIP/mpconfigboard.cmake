@@ -13,3 +13,6 @@ list(APPEND MICROPY_SOURCE_BOARD
     ${MICROPY_BOARD_DIR}/sp_slip.c
     ${MICROPY_DIR}/lib/lwip/src/netif/slipif.c
 )
+
+# The board's own frozen modules (RPI_PICO_W's), named here too so that `socketpool build` finds them.
+set(MICROPY_FROZEN_MANIFEST ${MICROPY_BOARD_DIR}/manifest.py)
