@@ -21,6 +21,7 @@ PROTOCOL_TLS_SERVER = tls.PROTOCOL_TLS_SERVER
 # CPython's names that libraries import when ``sys.implementation.name`` is not "circuitpython"
 # (adafruit_httpserver): TLS failures here are the OSErrors mbedTLS raises, so SSLError is OSError.
 SSLError = OSError
+_X509_CERT_VERIFY_FAILED = -0x2700  # mbedTLS's MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
 
 
 class Purpose:
@@ -86,6 +87,9 @@ class SSLContext:
 
     def wrap_socket(self, sock, server_side=False, server_hostname=None):
         """Remember ``sock``; the handshake happens in ``connect()`` (or ``accept()``)."""
+        if server_hostname == "":
+            # an empty name checks nothing: refused on every engine, as CPython does
+            raise ValueError("server_hostname cannot be an empty string")
         return SSLSocket(self, sock, server_side, server_hostname)
 
 
@@ -125,16 +129,29 @@ class SSLSocket:
 
     def _handshake(self, server_side, hostname):
         ctx = self._context._native(server_side)
-        if self._context.check_hostname and not server_side and hostname is None:
-            raise ValueError("check_hostname needs server_hostname")
-        self._tls = ctx.wrap_socket(
-            _Transport(self._sock), server_side=server_side, server_hostname=hostname
-        )
+        try:
+            self._tls = ctx.wrap_socket(
+                _Transport(self._sock), server_side=server_side, server_hostname=hostname
+            )
+        except ValueError as e:
+            # MicroPython's tls reports a refused certificate as ValueError; CircuitPython (and
+            # CPython's SSLCertVerificationError) as an OSError: mbedTLS's verify-failed code
+            raise SSLError(_X509_CERT_VERIFY_FAILED, str(e).strip())
 
     def connect(self, address):
+        hostname = self._hostname
+        named = isinstance(address, (tuple, list)) and len(address) == 2
+        if hostname is None and named:
+            hostname = address[0]  # the name given to connect() names the peer
+        if not hostname or not isinstance(hostname, str):
+            hostname = None
+            if named and self._context.check_hostname and self._context.verify_mode != CERT_NONE:
+                # mbedTLS given no name checks none: any valid certificate would do. Refused
+                # before anything is sent, as on the host (docs/contract-notes.md)
+                raise ValueError("check_hostname requires server_hostname")
         self._sock.connect(address)
         try:
-            self._handshake(False, self._hostname or address[0])
+            self._handshake(False, hostname)
         except BaseException:
             self._sock.close()
             raise

@@ -159,6 +159,9 @@ def wrap_pool_socket(settings, sock, server_side=False, server_hostname=None):
         raise ValueError("Server side context cannot have hostname")
     if server_hostname is not None and not isinstance(server_hostname, str):
         raise TypeError("server_hostname must be a str")
+    if server_hostname == "":
+        # an empty name checks nothing: refused on every engine, as CPython does
+        raise ValueError("server_hostname cannot be an empty string")
     if getattr(sock, "type", None) != _SOCK_STREAM:
         raise RuntimeError("Invalid socket for TLS")
     return SSLSocket(settings, sock, bool(server_side), server_hostname)
@@ -305,14 +308,20 @@ class SSLSocket:
         """Connect the pool socket, then do the TLS handshake (as on CircuitPython)."""
         if self._live() is not None:
             raise _oserror(errno.EISCONN)
+        hostname = self._hostname
+        if hostname is None and isinstance(address, (tuple, list)) and address:
+            hostname = address[0]  # the name given to connect() names the peer
+        if not hostname or not isinstance(hostname, str):
+            hostname = None
+            if isinstance(address, (tuple, list)) and self._context._context(False).check_hostname:
+                # CPython's TLS objects check no name at all when given none: any valid
+                # certificate would do. Refused before anything is sent (docs/contract-notes.md)
+                raise ValueError("check_hostname requires server_hostname")
         deadline = self._deadline(handshake=True)
         try:
             self._arm(deadline)
             self._sock.connect(address)
-            hostname = self._hostname
-            if hostname is None and isinstance(address, (tuple, list)) and address:
-                hostname = address[0]  # the name given to connect() names the peer
-            self._start(False, hostname or None)
+            self._start(False, hostname)
             try:
                 self._handshake(deadline)
             except BaseException:

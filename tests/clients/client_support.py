@@ -14,7 +14,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import ssl
 import sys
+import threading
 import time
 
 import pytest
@@ -55,30 +57,34 @@ def stop(proc, timeout=5.0):
             proc.wait(timeout)
 
 
+def _write_chain(cert, tmpdir, name):
+    """(certfile with leaf + chain, keyfile) of a trustme certificate, written to ``tmpdir``."""
+    certfile = os.path.join(tmpdir, name + ".pem")
+    keyfile = os.path.join(tmpdir, name + ".key")
+    cert.private_key_pem.write_to_path(keyfile)
+    with open(certfile, "wb") as f:
+        for blob in cert.cert_chain_pems:
+            f.write(blob.bytes())
+    return certfile, keyfile
+
+
 class Certs:
     def __init__(self, tmpdir):
         trustme = pytest.importorskip("trustme")
         self.ca = trustme.CA()
-        cert = self.ca.issue_cert("localhost", "127.0.0.1")
         self.ca_pem = self.ca.cert_pem.bytes().decode()
         self.cafile = os.path.join(tmpdir, "ca.pem")
-        self.certfile = os.path.join(tmpdir, "server.pem")  # leaf + chain
-        self.keyfile = os.path.join(tmpdir, "server.key")
         self.ca.cert_pem.write_to_path(self.cafile)
-        cert.private_key_pem.write_to_path(self.keyfile)
-        with open(self.certfile, "wb") as f:
-            for blob in cert.cert_chain_pems:
-                f.write(blob.bytes())
+        self.certfile, self.keyfile = _write_chain(
+            self.ca.issue_cert("localhost", "127.0.0.1"), tmpdir, "server")
+        # signed by the same CA for another host only: refused unless that name is checked
+        self.elsewhere_certfile, self.elsewhere_keyfile = _write_chain(
+            self.ca.issue_cert("other-host.example"), tmpdir, "elsewhere")
         # a second, unrelated CA: its certificates must be refused
         other = trustme.CA()
         self.other_ca_pem = other.cert_pem.bytes().decode()
-        bad = other.issue_cert("localhost", "127.0.0.1")
-        self.other_certfile = os.path.join(tmpdir, "other.pem")
-        self.other_keyfile = os.path.join(tmpdir, "other.key")
-        bad.private_key_pem.write_to_path(self.other_keyfile)
-        with open(self.other_certfile, "wb") as f:
-            for blob in bad.cert_chain_pems:
-                f.write(blob.bytes())
+        self.other_certfile, self.other_keyfile = _write_chain(
+            other.issue_cert("localhost", "127.0.0.1"), tmpdir, "other")
 
 
 class Server:
@@ -263,3 +269,44 @@ class RunProcess:
     def stop(self):
         stop(self.proc)
         self._reader.join(5)
+
+
+class TLSPeer:
+    """A CPython TLS server on loopback, one connection, in a thread (bounded by timeouts)."""
+
+    def __init__(self, certs, action, handshake=True, elsewhere=False, accept_timeout=10):
+        """``elsewhere``: serve the certificate for other-host.example (same CA)."""
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if elsewhere:
+            self.ctx.load_cert_chain(certs.elsewhere_certfile, certs.elsewhere_keyfile)
+        else:
+            self.ctx.load_cert_chain(certs.certfile, certs.keyfile)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(accept_timeout)
+        self.port = self.listener.getsockname()[1]
+        self.action, self.handshake = action, handshake
+        self.error = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.listener.accept()
+            conn.settimeout(10)
+            if self.handshake:
+                conn = self.ctx.wrap_socket(conn, server_side=True)
+            self.action(conn)
+            conn.close()
+        except Exception as e:  # reported by join()
+            self.error = e
+
+    def join(self):
+        self.thread.join(15)
+        self.listener.close()
+        return self.error
+
+
+def echo_once(conn):
+    conn.sendall(conn.recv(1000).upper())

@@ -7,45 +7,8 @@ import threading
 
 import pytest
 
-from client_support import free_port
+from client_support import TLSPeer, echo_once, free_port
 from socketpool_host import tls
-
-
-class TLSPeer:
-    """A CPython TLS server on loopback, one connection, in a thread (bounded by timeouts)."""
-
-    def __init__(self, certs, action, handshake=True):
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(certs.certfile, certs.keyfile)
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(1)
-        self.listener.settimeout(10)
-        self.port = self.listener.getsockname()[1]
-        self.action, self.handshake = action, handshake
-        self.error = None
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        try:
-            conn, _ = self.listener.accept()
-            conn.settimeout(10)
-            if self.handshake:
-                conn = self.ctx.wrap_socket(conn, server_side=True)
-            self.action(conn)
-            conn.close()
-        except Exception as e:  # reported by join()
-            self.error = e
-
-    def join(self):
-        self.thread.join(15)
-        self.listener.close()
-        return self.error
-
-
-def echo_once(conn):
-    conn.sendall(conn.recv(1000).upper())
 
 
 def echo_over(s, peer, data):
@@ -55,6 +18,22 @@ def echo_over(s, peer, data):
     assert s.recv_into(buf) == len(data) and buf == data.upper()
     s.close()
     assert peer.join() is None
+
+
+def pool_tls_pair(pool, certs, certfile, keyfile, backlog=1):
+    """A listening pool-socket TLS server with ``certfile`` (asking no client certificate), its
+    port, and a client context that trusts the test CA."""
+    server_ctx = tls.create_default_context()
+    server_ctx.load_verify_locations(cadata="")
+    server_ctx.load_cert_chain(certfile, keyfile)
+    client_ctx = tls.create_default_context()
+    client_ctx.load_verify_locations(cadata=certs.ca_pem)
+    port = free_port()
+    listener = server_ctx.wrap_socket(pool.socket(), server_side=True)
+    listener.settimeout(10)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(backlog)
+    return listener, port, client_ctx
 
 
 def tls_client(pool, ctx, port, timeout=5):
@@ -155,6 +134,98 @@ def test_wrong_hostname_is_refused_when_check_hostname_is_on(pool, ssl_context, 
     peer.join()
 
 
+# --- which name is checked (issue 11 item 4) ---------------------------------------------------
+def test_empty_server_hostname_is_refused_at_wrap_socket(pool, ssl_context):
+    with pool.socket() as s:
+        with pytest.raises(ValueError):
+            ssl_context.wrap_socket(s, server_hostname="")
+
+
+def test_connect_with_no_name_at_all_is_refused_before_anything_is_sent(pool, ssl_context, certs):
+    """connect(("", port)) without server_hostname names no host: CPython's TLS object would
+    then check no name and take any certificate the CA signed (here one for another host)."""
+    peer = TLSPeer(certs, echo_once, elsewhere=True, accept_timeout=1)
+    s = ssl_context.wrap_socket(pool.socket())
+    s.settimeout(5)
+    with pytest.raises(ValueError):
+        s.connect(("", peer.port))
+    assert isinstance(peer.join(), socket.timeout)  # the server saw no connection
+    with pytest.raises(OSError) as info:
+        s.recv_into(bytearray(4))
+    assert info.value.errno == errno.ENOTCONN  # nothing half-open
+    s.close()
+
+
+def test_certificate_for_another_host_is_refused_for_the_connect_address(pool, ssl_context, certs):
+    peer = TLSPeer(certs, echo_once, elsewhere=True)
+    s = ssl_context.wrap_socket(pool.socket())  # the name checked is connect()'s host
+    s.settimeout(5)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        s.connect(("127.0.0.1", peer.port))
+    s.close()
+    peer.join()
+
+
+def test_certificate_for_another_host_is_accepted_under_that_name(pool, ssl_context, certs):
+    """The control of the two above: the certificate is valid, only its name differs."""
+    peer = TLSPeer(certs, echo_once, elsewhere=True)
+    s = ssl_context.wrap_socket(pool.socket(), server_hostname="other-host.example")
+    s.settimeout(5)
+    s.connect(("127.0.0.1", peer.port))
+    echo_over(s, peer, b"named")
+
+
+@pytest.mark.any_engine
+def test_the_checked_name_is_the_same_on_every_engine(pool, certs):
+    """The three cases above with a pool-socket TLS server (so they also run on the host-lwIP
+    engines): no name is ValueError before connecting, connect()'s address is checked, and the
+    certificate's own name is accepted."""
+    listener, port, client_ctx = pool_tls_pair(
+        pool, certs, certs.elsewhere_certfile, certs.elsewhere_keyfile, backlog=2)
+    served = []
+
+    def serve():
+        for _ in range(2):  # the refused client, then the named one
+            try:
+                conn, _ = listener.accept()
+                with conn:
+                    buf = bytearray(16)
+                    n = conn.recv_into(buf)
+                    conn.send(bytes(buf[:n]).upper())
+                served.append("ok")
+            except OSError as e:  # the refused client's handshake ends this one
+                served.append(type(e).__name__)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    with client_ctx.wrap_socket(pool.socket()) as c:
+        c.settimeout(10)
+        with pytest.raises(ValueError):
+            c.connect(("", port))
+    with client_ctx.wrap_socket(pool.socket()) as c:
+        c.settimeout(10)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            c.connect(("127.0.0.1", port))
+    with client_ctx.wrap_socket(pool.socket(), server_hostname="other-host.example") as c:
+        c.settimeout(10)
+        c.connect(("127.0.0.1", port))
+        c.send(b"named")
+        buf = bytearray(8)
+        assert c.recv_into(buf) == 5 and buf[:5] == b"NAMED"
+    t.join(15)
+    listener.close()
+    assert len(served) == 2 and served[0] != "ok" and served[1] == "ok"
+
+
+def test_check_hostname_off_connects_with_no_name(pool, ssl_context, certs):
+    peer = TLSPeer(certs, echo_once, elsewhere=True)
+    ssl_context.check_hostname = False
+    s = ssl_context.wrap_socket(pool.socket())
+    s.settimeout(5)
+    s.connect(("127.0.0.1", peer.port))
+    echo_over(s, peer, b"unnamed")
+
+
 def test_check_hostname_off_accepts_another_name_signed_by_the_ca(pool, ssl_context, certs):
     peer = TLSPeer(certs, echo_once)
     ssl_context.check_hostname = False
@@ -228,17 +299,7 @@ def test_tls_server_accepts_and_handshakes_in_accept(pool, certs):
 def test_tls_between_two_pool_sockets_on_the_target_engine(pool, certs):
     """Both ends are this module's SSLSockets over pool sockets: the TLS bytes cross only the
     pool's send/recv_into, so it works on every engine (the host-lwIP ones included)."""
-    server_ctx = tls.create_default_context()
-    server_ctx.load_verify_locations(cadata="")
-    server_ctx.load_cert_chain(certs.certfile, certs.keyfile)
-    client_ctx = tls.create_default_context()
-    client_ctx.load_verify_locations(cadata=certs.ca_pem)
-
-    port = free_port()
-    listener = server_ctx.wrap_socket(pool.socket(), server_side=True)
-    listener.settimeout(10)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(1)
+    listener, port, client_ctx = pool_tls_pair(pool, certs, certs.certfile, certs.keyfile)
     errors = []
 
     def serve():

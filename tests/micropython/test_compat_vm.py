@@ -40,3 +40,51 @@ result([list(m.groups()), list(m.groups("-")), m.group(1), m.group(), list(s.gro
         re.match("z", "a"), re.sub(r"\\.", "_", "a.b"), re.compile(",").split("a,b")])
 """)
     assert r == [["red", None], ["red", "-"], "red", "/led/red/", ["12", "34"], None, "a_b", ["a", "b"]]
+
+
+def test_tls_checks_a_name_or_refuses_on_micropython(vm, tmp_path):
+    """compat ssl (mbedTLS) takes the same names as the host's tls (tests/clients/test_tls.py):
+    no name at all is ValueError before anything is sent, connect()'s host is checked, and a
+    certificate for another host is accepted only under that host's name (issue 11 item 4)."""
+    import os
+    import socket
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "clients"))
+    from client_support import Certs, TLSPeer, echo_once
+
+    certs = Certs(str(tmp_path))
+    silent = TLSPeer(certs, echo_once, elsewhere=True, accept_timeout=3)
+    peers = [TLSPeer(certs, echo_once, elsewhere=True) for _ in range(3)]
+    r = vm.run("""
+import ssl
+ctx = ssl.create_default_context()
+ctx.load_verify_locations(cadata=ARGS["ca"])
+out = [err(ctx.wrap_socket, pool.socket(), False, "")]
+def attempt(name, host, port):
+    s = ctx.wrap_socket(pool.socket(), server_hostname=name)
+    s.settimeout(5)
+    e = err(s.connect, (host, port))
+    if e is None:
+        s.send(b"named")
+        buf = bytearray(8)
+        n = s.recv_into(buf)
+        e = bytes(buf[:n]).decode()
+    s.close()
+    return e
+out.append(attempt(None, "", ARGS["silent"]))
+out.append(attempt(None, "127.0.0.1", ARGS["ports"][0]))
+out.append(attempt("localhost", "127.0.0.1", ARGS["ports"][1]))
+out.append(attempt("other-host.example", "127.0.0.1", ARGS["ports"][2]))
+result(out)
+""", {"ca": certs.ca_pem, "silent": silent.port, "ports": [p.port for p in peers]})
+    assert r[0][0] == "ValueError"  # wrap_socket(server_hostname="")
+    assert r[1][0] == "ValueError"  # connect(("", port)) with no server_hostname
+    assert isinstance(silent.join(), socket.timeout)  # ... before connecting
+    # refused by mbedTLS, as an OSError (CircuitPython's; the host's SSLCertVerificationError is one)
+    assert r[2] == ["OSError", -0x2700]  # the name checked is connect()'s host
+    assert r[3] == ["OSError", -0x2700]
+    assert r[4] == "NAMED"  # the control: the certificate is valid under its own name
+    for p in peers[:2]:
+        p.join()  # their handshakes failed: the client refused
+    assert peers[2].join() is None
