@@ -7,10 +7,11 @@ Measured in the same run, interleaved (raw, socketpool, raw, ...), medians repor
 * round trip: SIZE-byte ping-pong (TCP_NODELAY both sides), many iterations, time per round trip;
 * with ``--sweep``: receive throughput against buffer size, for the plot of ``socketpool bench``.
 
-On the host engine the peer is a separate process with raw sockets. The host-lwIP engines run
-their own loopback inside this process, so there the peer is a thread in this process speaking
-through the same engine, and the baseline is raw CPython sockets on the OS loopback with the same
-threaded peer (the ratio then also contains the lwIP stack itself).
+On the host engine the peer is a separate process with raw sockets. A host-lwIP engine's lwIP
+lives inside this process and reaches the kernel through the harness's TUN link into a network
+namespace (tools/socketpool_tools/netlink.py; needs root), so there the peer is a thread in this
+process with kernel sockets in that namespace, and the baseline is raw CPython sockets on the OS
+loopback with the same threaded peer (the ratio then also contains lwIP and the TUN link).
 
     python bench/bench_host.py [--engine host] [--total-mib 256] [--trials 5] [--sweep] [--json F]
 
@@ -219,12 +220,20 @@ def load_pool(engine):
 
 
 def make_variants(engine):
+    link = None
+    if engine != "host":  # lwIP reaches the peer through the link; made before lwIP starts
+        benchlib.add_project_to_path()
+        from socketpool_tools import netlink
+
+        link = netlink.Link()
+        os.environ["SOCKETPOOL_HOST_LINK"] = link.env
     pool, sp_engine = load_pool(engine)
+    sp_host = link.peer_host if link else "127.0.0.1"
 
     def sp_connect(port):
         s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
         s.settimeout(30)
-        s.connect(("127.0.0.1", port))
+        s.connect((sp_host, port))
         return s
 
     def raw_connect(port):
@@ -236,26 +245,24 @@ def make_variants(engine):
         peer = ProcessPeer()
         raw_peer = peer
     else:
-        stack = sp_engine.peer_socket_module  # blocking sockets inside the same lwIP
-
-        def listener_on(module):
+        def listener_on(module, host="127.0.0.1"):
             def make():
                 ls = module.socket()
-                ls.bind(("127.0.0.1", 0))
+                ls.bind((host, 0))
                 ls.listen(4)
                 ls.settimeout(0.5)
                 return ls, ls.getsockname()[1]
 
             return make
 
-        sp_listener, raw_listener = listener_on(stack), listener_on(socket)
+        sp_listener, raw_listener = listener_on(link.sockets, link.peer_host), listener_on(socket)
         peer = ThreadPeer(sp_listener)
         raw_peer = ThreadPeer(raw_listener)
-    return [Variant("raw", raw_connect, raw_peer), Variant("socketpool", sp_connect, peer)], {peer, raw_peer}
+    return [Variant("raw", raw_connect, raw_peer), Variant("socketpool", sp_connect, peer)], {peer, raw_peer}, link
 
 
 def run(args):
-    variants, peers = make_variants(args.engine)
+    variants, peers, link = make_variants(args.engine)
     total = args.total_mib * MIB
     bufsize = 64 * KIB
     rows = []
@@ -291,6 +298,8 @@ def run(args):
     finally:
         for p in peers:
             p.close()
+        if link is not None:
+            link.close()
     for r in rows:
         r["engine"] = args.engine
     return rows, sweep

@@ -19,19 +19,16 @@ How an engine module uses it (the whole of ``engine_lwip_esp32.py``)::
     one needs the ASan runtime preloaded, see docs/engine-esp32.md). ``$SOCKETPOOL_SLOTS``
     overrides the core's slot count, as for the host engine.
 
-    The core must implement ports/common/sp_engine.h; the host build links
-    ports/host/sp_host_platform.c, which adds ``sp_host_start()`` (lwIP and the netif, once),
-    ``sp_host_connect()`` (connect plus one look for the finished handshake, in one C call) and,
-    for test peers, ``sp_host_stall_port()`` and ``sp_host_abort_fd()``. Error codes come back as SP_E*
-    (portable) and are turned into CPython's errno here with one table built from
-    ``sp_errname()``.
+    The core must implement ports/common/sp_engine.h, and this driver calls nothing else of it:
+the host build links ports/host/sp_host_platform.c, whose one extra entry point is
+``sp_host_start()`` (lwIP, the loopback netif and the link, once). Error codes come back as
+SP_E* (portable) and are turned into CPython's errno here with one table built from
+``sp_errname()``.
 
-Names are resolved with the host's resolver (Debian's lwIP has no DNS client), and every
-address the engine reaches is inside this process's lwIP: a test's peer must be an lwIP socket
-too. ``engine.peer_socket_module`` (also a module-level name of the engine module) stands in for
-CPython's ``socket`` module with blocking sockets made straight from lwIP's ``lwip_*`` calls
-(socketpool_host/lwip_peers.py: independent of the core under test, no pool slot); the
-conformance suite's peers switch to it (tests/conformance/peers.py ``use_stack``).
+Names are resolved with the host's resolver (Debian's lwIP has no DNS client). The engine's lwIP
+reaches this computer only through a link: with ``SOCKETPOOL_HOST_LINK`` set when it starts
+(the harness does that: tools/socketpool_tools/netlink.py), a TUN device in a network namespace
+whose kernel sockets are a test's peers; without it, only lwIP's own loopback (127.0.0.1, ::1).
 """
 
 import ctypes
@@ -49,7 +46,6 @@ _IPSTR_LEN = 48
 _SEND_CHUNK = 256 * 1024  # a read-only buffer is copied at most this much per send call
 
 POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
-_HANDSHAKE_MS = 2
 
 _build_lock = threading.Lock()
 _engines = {}
@@ -109,9 +105,6 @@ class _Core:
             "sp_setsockopt": (c_int, [c_void_p, c_int, c_int, c_void_p, c_size_t]),
             "sp_poll": (c_int, [c_void_p, c_int, c_int]),
             "sp_close": (None, [c_void_p]),
-            "sp_host_stall_port": (c_int, [c_int, c_int]),
-            "sp_host_abort_fd": (c_int, [c_int]),
-            "sp_host_connect": (c_int, [c_void_p, c_char_p, c_int, c_int]),
         }
         for name, (res, args) in sigs.items():
             fn = getattr(lib, name)
@@ -120,7 +113,8 @@ class _Core:
             setattr(self, name, fn)
         self.lib = lib
         if self.sp_host_start() != 0:
-            raise RuntimeError("lwIP did not start (tcpip_init or the loopback netif failed)")
+            raise RuntimeError("lwIP did not start (tcpip_init, the loopback netif, or the link "
+                               "SOCKETPOOL_HOST_LINK asks for failed: its message is on stderr)")
         # SP_E* -> CPython errno, by name: the one table of this front end
         self.errno = [0] * 64
         for code in range(1, 64):
@@ -203,20 +197,8 @@ class LwipEngine:
             "getaddrinfo": self.getaddrinfo,
             "live_slots": self.live_slots,
             "SELECTABLE": False,
-            "peer_socket_module": self.peer_socket_module,
             "engine": self,
         }
-
-    @property
-    def peer_socket_module(self):
-        """A stand-in for CPython's ``socket`` module whose sockets live in this lwIP."""
-        stack = getattr(self, "_peer_stack", None)
-        if stack is None:
-            from socketpool_host.lwip_peers import PeerStack
-
-            stack = self._peer_stack = PeerStack(
-                self._core.lib, self._core.sp_host_stall_port, self._core.sp_host_abort_fd)
-        return stack
 
 
 class LwipSocket:
@@ -255,12 +237,7 @@ class LwipSocket:
         return LwipSocket(self._engine, out.value), ip.value.decode(), port.value
 
     def connect(self, ip, port):
-        # lwIP's socket API forgets that a connection was established once a reset follows, so
-        # the BSD-socket core latches "connected" when it sees the socket writable. On loopback
-        # the handshake takes microseconds, but this Python thread may then wait milliseconds for
-        # the GIL while a peer accepts and resets: connect and look once in one C call, as a
-        # kernel completes the handshake by itself (docs/engine-esp32.md, "connect then reset").
-        r = self._core.sp_host_connect(self._s, ip.encode(), port, _HANDSHAKE_MS)
+        r = self._core.sp_connect(self._s, ip.encode(), port)
         return self._engine._err(r) if r < 0 else 0
 
     def connect_result(self):

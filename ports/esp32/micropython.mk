@@ -2,7 +2,8 @@
 #
 # On a make-based port the core needs a BSD-socket lwIP. SOCKETPOOL_HOST_LWIP=1 builds it into
 # MicroPython's unix port over Debian's liblwip-dev, with ports/host/sp_host_platform.c (lwIP's
-# thread and an in-process loopback netif at 127.0.0.1 and ::1):
+# thread, an in-process loopback netif at 127.0.0.1 and ::1, and, with SOCKETPOOL_HOST_LINK set,
+# the TUN link netif of docs/harness.md):
 #
 #   make -C ports/unix USER_C_MODULES=<socketpool>/ports SOCKETPOOL_HOST_LWIP=1
 #
@@ -17,6 +18,7 @@ CFLAGS_USERMOD += -I$(SOCKETPOOL_ESP32_DIR) -I$(SOCKETPOOL_ESP32_DIR)/../common
 
 ifeq ($(SOCKETPOOL_HOST_LWIP),1)
 SRC_USERMOD_C += $(SOCKETPOOL_ESP32_DIR)/../host/sp_host_platform.c
+SRC_USERMOD_C += $(SOCKETPOOL_ESP32_DIR)/../host/sp_host_tun.c
 CFLAGS_USERMOD += -I/usr/include/lwip -DSP_HOST_PLATFORM=1 -DSP_HOST_CLOCK=0 \
 	-DSP_WAIT_WITH_POLL=1 -DSP_DNS=0
 LDFLAGS_USERMOD += -llwip -lpthread

@@ -1,24 +1,31 @@
 /*
  * sp_host_platform.c - the platform under a native core when it runs on the host over Debian's
  * liblwip-dev: lwIP's thread (tcpip_init), an in-process loopback netif at 127.0.0.1/8 and ::1
- * whose output is netif_loop_output (Debian's lwIP has no loop netif of its own), the clock of
- * sp_deadline.h, and the lock/wake hooks of sp_port.h.
+ * whose output is netif_loop_output (Debian's lwIP has no loop netif of its own), the link to
+ * this computer (below), the clock of sp_deadline.h, and the lock/wake hooks of sp_port.h.
  *
- * Nothing on this netif reaches the host's kernel: peers of a test live in the same lwIP (the
- * Python driver's peer sockets).
+ * The link: with SOCKETPOOL_HOST_LINK set, e.g.
+ *     SOCKETPOOL_HOST_LINK="netns=/run/netns/sp1 dev=sptun0 ip=10.53.0.2/24 gw=10.53.0.1 ip6=fd53::2"
+ * lwIP gets a second netif over the TUN device `dev` of that network namespace (sp_host_tun.c),
+ * as a board has its Wi-Fi netif: the default route, its own addresses, MTU 1500. Packets lwIP
+ * sends are written to the device; a reader thread hands what the namespace's kernel sends to
+ * lwIP's thread. The namespace's ordinary kernel sockets are then the peers of a test (the
+ * harness makes the namespace and the device: tools/socketpool_tools/netlink.py). A link that
+ * is asked for and cannot be opened makes sp_host_start() fail.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
-#include "lwip/raw.h"
-#include "lwip/api.h"
-#include "lwip/tcp.h"
-#include "lwip/priv/sockets_priv.h"
+#include "lwip/pbuf.h"
 #include "lwip/tcpip.h"
 
 #include "sp_config.h"
@@ -27,95 +34,11 @@
 #include "sp_port.h"
 
 int sp_host_start(void);
+int sp_host_tun_open(const char *netns, const char *dev);
 
 static struct netif sp_loop_netif;
 static pthread_once_t sp_started = PTHREAD_ONCE_INIT;
 static int sp_start_result = -1;
-
-/*
- * Test peers' listen(0): Linux drops a SYN when the accept queue is full, which gives tests a
- * connect that stays in progress without leaving loopback; Debian's lwIP ignores the backlog
- * (TCP_LISTEN_BACKLOG is off). A stalled port lets `allow` SYNs through, then drops the rest.
- */
-#define SP_STALL_MAX 8
-static struct {
-    int port; /* 0: free entry */
-    int allow;
-} sp_stalled[SP_STALL_MAX];
-static pthread_mutex_t sp_stall_mutex = PTHREAD_MUTEX_INITIALIZER;
-
-int sp_host_stall_port(int port, int allow);
-
-/* allow >= 0: stall `port` after `allow` more SYNs; allow < 0: stop stalling it. 0 when done */
-int sp_host_stall_port(int port, int allow) {
-    int free_slot = -1, r = -1;
-    pthread_mutex_lock(&sp_stall_mutex);
-    for (int i = 0; i < SP_STALL_MAX; i++) {
-        if (sp_stalled[i].port == port) {
-            if (allow < 0) {
-                sp_stalled[i].port = 0;
-            } else {
-                sp_stalled[i].allow = allow;
-            }
-            r = 0;
-            break;
-        }
-        if (sp_stalled[i].port == 0 && free_slot < 0) {
-            free_slot = i;
-        }
-    }
-    if (r != 0 && allow >= 0 && free_slot >= 0) {
-        sp_stalled[free_slot].port = port;
-        sp_stalled[free_slot].allow = allow;
-        r = 0;
-    }
-    pthread_mutex_unlock(&sp_stall_mutex);
-    return allow < 0 ? 0 : r;
-}
-
-/* 1 when p is a SYN (without ACK) to a stalled port that has no allowance left */
-static int sp_drop_syn(struct pbuf *p) {
-    uint8_t h[60];
-    u16_t n = pbuf_copy_partial(p, h, sizeof(h), 0);
-    int tcp;
-    if (n >= 20 && (h[0] >> 4) == 4 && h[9] == 6) {
-        tcp = (h[0] & 0x0f) * 4;
-    } else if (n >= 40 && (h[0] >> 4) == 6 && h[6] == 6) {
-        tcp = 40;
-    } else {
-        return 0;
-    }
-    if (n < tcp + 14 || (h[tcp + 13] & 0x12) != 0x02) {
-        return 0;
-    }
-    int port = (h[tcp + 2] << 8) | h[tcp + 3], drop = 0;
-    pthread_mutex_lock(&sp_stall_mutex);
-    for (int i = 0; i < SP_STALL_MAX; i++) {
-        if (sp_stalled[i].port == port) {
-            if (sp_stalled[i].allow > 0) {
-                sp_stalled[i].allow--;
-            } else {
-                drop = 1;
-            }
-            break;
-        }
-    }
-    pthread_mutex_unlock(&sp_stall_mutex);
-    return drop;
-}
-
-/* a raw PCB for TCP sees every segment before TCP does (lwIP delivers 127/8 and ::1 straight
- * to the loop queue, past netif->output): eating a SYN is losing it on the wire */
-static u8_t sp_syn_filter(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr) {
-    (void)arg;
-    (void)pcb;
-    (void)addr;
-    if (sp_drop_syn(p)) {
-        pbuf_free(p);
-        return 1;
-    }
-    return 0;
-}
 
 static err_t sp_loop_out4(struct netif *netif, struct pbuf *p, const ip4_addr_t *addr) {
     (void)addr;
@@ -138,6 +61,158 @@ static err_t sp_loop_init(struct netif *netif) {
     netif->output_ip6 = sp_loop_out6;
 #endif
     return ERR_OK;
+}
+
+/* ---- the link: a netif over a TUN device ------------------------------------------------ */
+
+#define SP_LINK_MTU 1500
+#define SP_LINK_MAX 65535 /* the most an IP packet (a TUN read or write) can be */
+
+static struct netif sp_link_netif;
+static int sp_link_fd = -1;
+static uint8_t sp_link_out_buf[SP_LINK_MAX]; /* used in lwIP's thread only (core locked) */
+
+static err_t sp_link_write(struct pbuf *p) {
+    u16_t n = pbuf_copy_partial(p, sp_link_out_buf, sizeof(sp_link_out_buf), 0);
+    ssize_t w;
+    do {
+        w = write(sp_link_fd, sp_link_out_buf, n);
+    } while (w < 0 && errno == EINTR);
+    return w == (ssize_t)n ? ERR_OK : ERR_IF; /* a full device queue drops, as a radio does */
+}
+
+static err_t sp_link_out4(struct netif *netif, struct pbuf *p, const ip4_addr_t *addr) {
+    (void)netif;
+    (void)addr;
+    return sp_link_write(p);
+}
+
+#if LWIP_IPV6
+static err_t sp_link_out6(struct netif *netif, struct pbuf *p, const ip6_addr_t *addr) {
+    (void)netif;
+    (void)addr;
+    return sp_link_write(p);
+}
+#endif
+
+static err_t sp_link_init(struct netif *netif) {
+    netif->name[0] = 't';
+    netif->name[1] = 'n';
+    netif->mtu = SP_LINK_MTU;
+    netif->output = sp_link_out4;
+#if LWIP_IPV6
+    netif->output_ip6 = sp_link_out6;
+#endif
+    return ERR_OK;
+}
+
+/* what the kernel sends: each read is one IP packet, handed to lwIP's thread */
+static void *sp_link_reader(void *arg) {
+    (void)arg;
+    uint8_t *buf = malloc(SP_LINK_MAX);
+    if (buf == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        ssize_t n = read(sp_link_fd, buf, SP_LINK_MAX);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break; /* the device went away (its namespace was deleted) */
+        }
+        /* one piece (PBUF_RAM): with Debian's liblwip a PBUF_POOL chain overran its first
+         * buffer in pbuf_take (ASan: 1500 bytes into a 616-byte block) */
+        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+        if (p == NULL) {
+            continue; /* out of buffers: the packet is lost, TCP sends it again */
+        }
+        pbuf_take(p, buf, (u16_t)n);
+        if (sp_link_netif.input(p, &sp_link_netif) != ERR_OK) {
+            pbuf_free(p);
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* "key=value ..." of SOCKETPOOL_HOST_LINK: netns, dev, ip (a.b.c.d/prefix), gw, ip6 */
+static int sp_link_start(const char *spec) {
+    char copy[512], *save = NULL, *netns = NULL, *dev = NULL, *ip = NULL, *gw = NULL, *ip6 = NULL;
+    if (strlen(spec) >= sizeof(copy)) {
+        fprintf(stderr, "socketpool: SOCKETPOOL_HOST_LINK is too long\n");
+        return -1;
+    }
+    strcpy(copy, spec);
+    for (char *kv = strtok_r(copy, " ", &save); kv != NULL; kv = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq == NULL) {
+            continue;
+        }
+        *eq = '\0';
+        char **slot = !strcmp(kv, "netns") ? &netns : !strcmp(kv, "dev") ? &dev :
+            !strcmp(kv, "ip") ? &ip : !strcmp(kv, "gw") ? &gw : !strcmp(kv, "ip6") ? &ip6 : NULL;
+        if (slot == NULL) {
+            fprintf(stderr, "socketpool: SOCKETPOOL_HOST_LINK: unknown key %s\n", kv);
+            return -1;
+        }
+        *slot = eq + 1;
+    }
+    ip4_addr_t addr, mask, gateway;
+    int prefix = 24;
+    char *slash = ip != NULL ? strchr(ip, '/') : NULL;
+    if (slash != NULL) {
+        *slash = '\0';
+        prefix = atoi(slash + 1);
+    }
+    if (dev == NULL || ip == NULL || !ip4addr_aton(ip, &addr) || prefix < 1 || prefix > 32 ||
+        (gw != NULL && !ip4addr_aton(gw, &gateway))) {
+        fprintf(stderr, "socketpool: SOCKETPOOL_HOST_LINK needs dev=<tun> ip=<a.b.c.d/prefix>\n");
+        return -1;
+    }
+    if (gw == NULL) {
+        ip4_addr_set_zero(&gateway);
+    }
+    ip4_addr_set_u32(&mask, lwip_htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix)));
+    sp_link_fd = sp_host_tun_open(netns, dev);
+    if (sp_link_fd < 0) {
+        fprintf(stderr, "socketpool: cannot open TUN device %s in %s: %s\n", dev,
+            netns ? netns : "this namespace", strerror(-sp_link_fd));
+        return -1;
+    }
+    LOCK_TCPIP_CORE();
+    if (netif_add(&sp_link_netif, &addr, &mask, &gateway, NULL, sp_link_init, tcpip_input) == NULL) {
+        UNLOCK_TCPIP_CORE();
+        return -1;
+    }
+#if LWIP_IPV6
+    ip6_addr_t a6;
+    s8_t index;
+    if (ip6 != NULL) {
+        if (!ip6addr_aton(ip6, &a6) || netif_add_ip6_address(&sp_link_netif, &a6, &index) != ERR_OK) {
+            UNLOCK_TCPIP_CORE();
+            fprintf(stderr, "socketpool: SOCKETPOOL_HOST_LINK: bad ip6 %s\n", ip6);
+            return -1;
+        }
+        netif_ip6_addr_set_state(&sp_link_netif, index, IP6_ADDR_PREFERRED); /* no DAD: ours alone */
+    }
+#endif
+    netif_set_default(&sp_link_netif);
+    netif_set_link_up(&sp_link_netif);
+    netif_set_up(&sp_link_netif);
+    UNLOCK_TCPIP_CORE();
+    /* like lwIP's thread, the reader takes no signals (they are the interpreter's) */
+    sigset_t all, old;
+    pthread_t reader;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int r = pthread_create(&reader, NULL, sp_link_reader, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0) {
+        return -1;
+    }
+    pthread_detach(reader);
+    return 0;
 }
 
 static void sp_tcpip_ready(void *arg) {
@@ -178,46 +253,15 @@ static void sp_start_once(void) {
     netif_set_default(&sp_loop_netif);
     netif_set_link_up(&sp_loop_netif);
     netif_set_up(&sp_loop_netif);
-    struct raw_pcb *filter = raw_new_ip_type(IPADDR_TYPE_ANY, IP_PROTO_TCP);
-    if (filter != NULL) {
-        raw_recv(filter, sp_syn_filter, NULL);
-    }
     UNLOCK_TCPIP_CORE();
+    const char *link = getenv("SOCKETPOOL_HOST_LINK");
+    if (link != NULL && *link != '\0' && sp_link_start(link) != 0) {
+        return; /* a link was asked for and cannot be had: say so, never run without it */
+    }
     sp_start_result = 0;
 }
 
-int sp_host_abort_fd(int fd);
-
-/* test peers: reset lwIP socket fd's TCP connection now (Linux's close with SO_LINGER {1, 0};
- * lwIP sends a reset then only when unsent data is left). 0 when a reset went out */
-int sp_host_abort_fd(int fd) {
-    int r = -1;
-    LOCK_TCPIP_CORE();
-    struct lwip_sock *sock = lwip_socket_dbg_get_socket(fd);
-    if (sock != NULL && sock->conn != NULL && NETCONNTYPE_GROUP(sock->conn->type) == NETCONN_TCP &&
-        sock->conn->pcb.tcp != NULL && sock->conn->pcb.tcp->state != LISTEN) {
-        tcp_abort(sock->conn->pcb.tcp); /* its error callback detaches the netconn */
-        r = 0;
-    }
-    UNLOCK_TCPIP_CORE();
-    return r;
-}
-
-int sp_host_connect(sp_sock_t *s, const char *ip, int port, int wait_ms);
-
-/* the Python driver's connect: sp_connect, then (when under way) one sp_poll for POLLOUT of at
- * most wait_ms, in one call without the GIL. A core that learns of the finished handshake only
- * by looking (the BSD-socket core: lwIP's socket API forgets it once a reset follows) then sees
- * it before a test peer's Python thread can accept and reset. Returns sp_connect's result. */
-int sp_host_connect(sp_sock_t *s, const char *ip, int port, int wait_ms) {
-    int r = sp_connect(s, ip, port);
-    if (r == -SP_EINPROGRESS && wait_ms > 0) {
-        sp_poll(s, SP_POLLOUT, wait_ms);
-    }
-    return r;
-}
-
-/* start lwIP and the loopback netif once per process; 0 when ready */
+/* start lwIP, the loopback netif and the link (when asked for) once per process; 0 when ready */
 int sp_host_start(void) {
     pthread_once(&sp_started, sp_start_once);
     return sp_start_result;

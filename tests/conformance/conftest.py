@@ -39,8 +39,8 @@ def long_lived_objects_frozen(target):
 
 @pytest.fixture(scope="session", autouse=True)
 def peer_stack(target):
-    """Peers where the target reaches them (host-lwIP targets: inside their lwIP)."""
-    peers.use_stack(getattr(getattr(target, "engine", None), "peer_socket_module", None))
+    """Peers where the target reaches them (host-lwIP targets: in their link's namespace)."""
+    peers.use_stack(getattr(target, "peer_socket_module", None))
     yield
     peers.use_stack(None)
 

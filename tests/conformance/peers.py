@@ -1,23 +1,27 @@
-"""The other side of every conformance connection: real CPython sockets on loopback.
+"""The other side of every conformance connection: real CPython sockets on loopback (or, for a
+host-lwIP target, in the network namespace at the far end of its link).
 
 Peers run in this pytest process (never on the target). Servers run their handler in a thread;
 every socket has a timeout and every thread is joined with a timeout, so no peer can hang a test.
 A handler's exception is re-raised in the test when the peer is closed.
 """
 
+import errno
 import socket
 import struct
 import threading
 import time
 
 _OS_SOCKET = socket
+_IP_FREEBIND = 15  # Linux; IPv6 sockets honour it too
 
 
 def use_stack(module=None):
     """Make peers with ``module`` in place of CPython's ``socket`` (None: back to the OS).
 
-    A host-lwIP target's sockets live in an lwIP inside this process, which the OS's loopback
-    cannot reach; its engine offers a socket-module stand-in whose sockets live in that lwIP.
+    A host-lwIP target's sockets live in an lwIP inside this process, which reaches this
+    computer through a TUN link into a network namespace; ``module`` (the target's
+    ``peer_socket_module``) makes the peers' kernel sockets inside that namespace.
     """
     global socket
     socket = module or _OS_SOCKET
@@ -31,7 +35,7 @@ IPV6_HOST = "::1"
 def loopback(family_name, target):
     """(host the target reaches the peer at, host the peer reaches the target at)."""
     if family_name == "ipv6":
-        return IPV6_HOST, IPV6_HOST
+        return getattr(target, "peer_host6", IPV6_HOST), getattr(target, "host6", IPV6_HOST)
     return target.peer_host, target.host
 
 
@@ -40,9 +44,19 @@ def os_family(host):
 
 
 def free_port(host, kind=socket.SOCK_STREAM):
-    """A port that is free on ``host`` right now (for a target listener: it has no getsockname)."""
+    """A port that is free on ``host`` right now (for a target listener: it has no getsockname).
+
+    When ``host`` is the target's own address on a link (not this stack's), the port is one this
+    stack would give out (IP_FREEBIND); a clash with the target's ports shows as EADDRINUSE at
+    the target's bind, which the callers retry."""
     with socket.socket(os_family(host), kind) as s:
-        s.bind((host, 0))
+        try:
+            s.bind((host, 0))
+        except OSError as e:
+            if e.errno != errno.EADDRNOTAVAIL:
+                raise
+            s.setsockopt(socket.SOL_IP, _IP_FREEBIND, 1)
+            s.bind((host, 0))
         return s.getsockname()[1]
 
 

@@ -38,13 +38,21 @@ def test_connect_takes_a_list_address(sockets, net4):
         assert s.connect([net4.peer_host, peer.port]) is None
 
 
-def test_connect_resolves_a_host_name(sockets, net4):
-    with peers.TcpPeer("127.0.0.1", peers.sender(b"named")) as peer:
-        s = sockets(net4.af)
-        s.settimeout(5)
-        s.connect(("localhost", peer.port))
+def test_connect_resolves_a_host_name(sockets, pool, net4):
+    # "localhost" is the target's own loopback (a board's, an lwIP's), so the listener is the
+    # target's too: this holds on every target, however it reaches this computer
+    lst, port = tcp_listener(sockets, pool, net4)
+    s = sockets(net4.af)
+    s.settimeout(5)
+    s.connect(("localhost", port))
+    conn, _ = lst.accept()
+    try:
+        conn.settimeout(5)
+        conn.send(b"named")
         buf = bytearray(8)
-        assert s.recv_into(buf) == 5
+        assert s.recv_into(buf) == 5 and bytes(buf[:5]) == b"named"
+    finally:
+        conn.close()
 
 
 def test_connect_to_unresolvable_name_raises_gaierror(pool, sockets):

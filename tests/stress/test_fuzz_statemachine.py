@@ -45,7 +45,7 @@ class Peers:
 
     def __init__(self, host, net=socket):
         self.host = host
-        self.net = net  # CPython's socket module, or a host-lwIP engine's peer_socket_module
+        self.net = net  # CPython's socket module, or a host-lwIP target's link namespace sockets
         self.stop = threading.Event()
         self.threads = []
         self.handlers = []
@@ -355,7 +355,7 @@ def build_machine(target, pool, peers, outcomes):
 
 @pytest.mark.timeout(900)  # the heavy variant; the default run takes seconds
 def test_random_call_sequences_raise_only_contract_errors_and_return_every_slot(target, pool):
-    peers = Peers(target.peer_host, getattr(getattr(target, "engine", None), "peer_socket_module", socket))
+    peers = Peers(target.peer_host, getattr(target, "peer_socket_module", None) or socket)
     try:
         outcomes = collections.Counter()
         machine = build_machine(target, pool, peers, outcomes)

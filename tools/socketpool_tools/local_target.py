@@ -1,10 +1,18 @@
 """The in-process targets: socketpool inside this CPython process on one of the CPython-driven
-engines (``host``, ``host-lwip-esp32``, ``host-lwip-rp2``)."""
+engines (``host``, ``host-lwip-esp32``, ``host-lwip-rp2``).
+
+A host-lwIP target's lwIP reaches this computer through a network link (netlink.py): a TUN
+device in a network namespace made for the target, whose kernel sockets are the peers
+(``peer_socket_module``); the target's own addresses are lwIP's on that link."""
 
 import gc
 import os
+import sys
 
+from socketpool_tools import netlink
 from socketpool_tools.target_names import LOCAL_ENGINES
+
+LINK_ENV = "SOCKETPOOL_HOST_LINK"
 
 
 # Buffers of odd kinds built where the target runs (a remote proxy passes only bytes and
@@ -42,12 +50,20 @@ class LocalTarget:
     remote = False
     host = "127.0.0.1"  # where the peer reaches sockets the target listens on
     peer_host = "127.0.0.1"  # where the target reaches the peer
+    host6 = peer_host6 = "::1"
+    peer_socket_module = None  # None: CPython's socket module, in this process's namespace
+    link = None
 
     def __init__(self, name):
         self.name = name
         os.environ["SOCKETPOOL_ENGINE"] = LOCAL_ENGINES[name]
-        import socketpool
-        import wifi
+        if name.startswith("host-lwip-"):
+            self._attach_link()
+        try:
+            import socketpool
+            import wifi
+        finally:
+            os.environ.pop(LINK_ENV, None)  # children of this process make links of their own
 
         self.socketpool = socketpool
         self.engine = socketpool._engine
@@ -61,6 +77,16 @@ class LocalTarget:
         self.ipv6 = bool(self.engine.IPV6)
         self.raw = bool(self.engine.RAW)
         self.slots = self.engine.MAX_SLOTS
+
+    def _attach_link(self):
+        """Make the link before the engine loads: lwIP opens it once, when it starts."""
+        if "socketpool" in sys.modules:
+            return  # the engine check below names the clash
+        self.link = netlink.Link()
+        os.environ[LINK_ENV] = self.link.env
+        self.host, self.host6 = self.link.host, self.link.host6
+        self.peer_host, self.peer_host6 = self.link.peer_host, self.link.peer_host6
+        self.peer_socket_module = self.link.sockets
 
     def gc_collect(self):
         gc.collect()
@@ -88,4 +114,5 @@ class LocalTarget:
         return memoryview(buf).cast("B").tobytes()
 
     def close(self):
-        pass
+        if self.link is not None:
+            self.link.close()  # lwIP's netif stays, with its device gone: nothing reaches it
