@@ -84,3 +84,72 @@ def test_failing_case_report_masks_secrets(run_pytest):
     assert r.returncode == 1 and "1 failed" in r.stdout
     assert "board-wifi-pw" not in r.stdout + r.xml
     assert "***" in r.stdout and "***" in r.xml
+
+
+SECRET_SUITE = {
+    "test_secret_reasons.py": """
+        import pytest
+        from socketpool_tools.settings import read_settings
+
+        PW = read_settings(%r)["CIRCUITPY_WIFI_PASSWORD"]
+
+        def test_skips_naming_the_password():
+            pytest.skip("cannot join LabNet with " + PW)
+
+        @pytest.mark.xfail(reason="the radio refuses " + PW, strict=True)
+        def test_xfails_naming_the_password():
+            assert PW == "something else"
+
+        def test_fails_naming_the_password():
+            assert PW == "wrong", "wrong password " + PW
+    """,
+}
+PASSWORD = "board-wifi-pw-93c1"
+
+
+def write_settings(tmp_path):
+    p = tmp_path / "settings.toml"
+    p.write_text('CIRCUITPY_WIFI_SSID = "LabNet"\nCIRCUITPY_WIFI_PASSWORD = "%s"\n' % PASSWORD)
+    return p
+
+
+def test_settings_toml_secrets_are_masked_in_skip_and_xfail_reasons_of_the_junit_xml(run_pytest, tmp_path):
+    settings = write_settings(tmp_path)
+    suite = {k: v % str(settings) for k, v in SECRET_SUITE.items()}
+    r = run_pytest(suite, "--settings", str(settings), "-rsx")
+    assert "1 failed, 1 skipped, 1 xfailed" in r.stdout, r.stdout
+    assert PASSWORD not in r.stdout + r.xml
+    assert "cannot join *** with ***" in r.xml and "the radio refuses ***" in r.xml
+
+
+def test_check_masks_settings_toml_secrets_in_table_html_and_junit_xml(tmp_path):
+    """``socketpool check`` in a folder holding settings.toml, on a suite whose cases skip, xfail
+    and fail with the password in their reasons: it appears in none of its outputs."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    settings = write_settings(tmp_path)
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    for name, source in SECRET_SUITE.items():
+        (suite / name).write_text(textwrap.dedent(source % str(settings)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([root, os.path.join(root, "tools"), env.get("PYTHONPATH", "")])
+    for name in ("CIRCUITPY_WIFI_PASSWORD", "CIRCUITPY_WIFI_SSID"):
+        env.pop(name, None)  # only settings.toml knows the secret
+    proc = subprocess.run([sys.executable, "-m", "socketpool_tools", "check", "--target", "host",
+                           "--suite", str(suite)], cwd=str(tmp_path), env=env, capture_output=True,
+                          text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out  # the failing case
+    assert "0 passed, 1 failed, 2 skipped" in out  # an xfail is a skip in the table
+    html = (tmp_path / "reports" / "check-host.html").read_text()
+    xml = (tmp_path / "reports" / "check-host.xml").read_text()
+    for text in (out, html, xml):
+        assert PASSWORD not in text
+    assert "cannot join *** with ***" in out and "cannot join *** with ***" in html
+    assert "the radio refuses ***" in out
+    assert "the radio refuses ***" in xml

@@ -110,3 +110,114 @@ def test_areas_are_listed_in_contract_section_order(tmp_path):
 def test_area_title_is_the_docstrings_whole_first_paragraph(tmp_path):
     (tmp_path / "test_wrapped.py").write_text('"""Contract section 4: settimeout, and the\n"timeout expires" column.\n\nMore."""\n')
     assert area_titles(str(tmp_path)) == {"test_wrapped": 'Contract section 4: settimeout, and the "timeout expires" column'}
+
+
+LONG_REASON = ("MicroPython engine (stock firmware): MicroPython runs no __del__ of Python classes and the "
+               "unix port's sockets have no finaliser, so a forgotten socket keeps its slot until closed "
+               "(docs/engine-micropython.md explains why, and what the native engines do instead; use with "
+               "or close() on stock firmware; this sentence is here to be longer than the limit of three "
+               "hundred characters)")
+
+
+def junit_with(tmp_path, cases, properties=""):
+    p = tmp_path / "run.xml"
+    p.write_text('<?xml version="1.0"?><testsuites><testsuite name="pytest">%s%s</testsuite></testsuites>'
+                 % (properties, cases))
+    return str(p)
+
+
+def test_skip_reason_is_never_cut_inside_a_word(tmp_path):
+    path = junit_with(tmp_path, '<testcase classname="t.test_slots" name="test_forgotten_socket">'
+                      '<skipped message="%s"/></testcase>' % LONG_REASON.replace('"', "&quot;"))
+    rep = Report("micropython", read_junit(path))
+    text = rep.text(width=100)
+    assert all(len(line) <= 100 for line in text.splitlines() if "forgotten" in line or line.startswith(" " * 10))
+    words = set(LONG_REASON.replace("(", " ").replace(")", " ").split())
+    shown = " ".join(text.split("forgotten socket  (", 1)[1].split(" ...")[0].split())
+    shown_words = shown.replace("(", " ").replace(")", " ").split()
+    assert len(shown_words) > 30 and all(w in words for w in shown_words), shown  # whole words only
+    assert text.count(" ...") == 1  # the 300-character cut is marked
+    assert LONG_REASON.replace("'", "&#x27;") in rep.html()  # the HTML shows all of it
+
+
+def test_shorten_cuts_at_a_space_and_marks_the_cut():
+    from socketpool_tools.report import shorten
+
+    assert shorten("short", 10) == "short"
+    assert shorten("alpha beta gamma delta", 15) == "alpha ..."
+    assert len(shorten("word " * 100, 50)) <= 50
+
+
+def test_partial_run_marks_deselected_fix_rows_not_run(tmp_path):
+    path = junit_with(
+        tmp_path,
+        '<testcase classname="t.test_tcp" name="test_connect_refused_raises_econnrefused[ipv4]"/>',
+        '<properties><property name="socketpool_target" value="host"/>'
+        '<property name="socketpool_keyword" value="refused"/>'
+        '<property name="socketpool_deselected" value="test_tcp::test_recv_into_gathers_everything_queued '
+        'test_tcp::test_unrelated"/></properties>')
+    from socketpool_tools.report import load_report
+
+    rep = load_report(path)
+    assert rep.target == "host" and rep.partial and rep.keyword == "refused"
+    fixes = {cp: (outcome, names) for cp, _here, outcome, names in rep.fixes()}
+    assert fixes["both: a refused connect reports ECONNRESET"][0] == "passed"
+    assert fixes["raspberrypi: recv_into returns at most one segment"] == (
+        "not run", ["test_recv_into_gathers_everything_queued"])
+    assert fixes["raspberrypi: one UDP datagram buffered per socket"][0] == "no test"  # not deselected: absent
+    text = rep.text()
+    assert "partial run (-k refused): 2 test functions deselected" in text
+    assert "gathers what is queued, up to bufsize  [not run: deselected]" in text
+    assert "at least 4  [no test found by name]" in text
+    assert "partial run (-k refused)" in rep.html()
+
+
+def two_reports(tmp_path):
+    a = tmp_path / "a.xml"
+    b = tmp_path / "b.xml"
+    a.write_text(JUNIT)
+    b.write_text(JUNIT.replace('<failure message="AssertionError: expected ECONNREFUSED &lt;got&gt; ECONNRESET">trace</failure>', "")
+                 .replace('<error message="board password hunter22 leaked">x</error>', ""))
+    titles = {"test_tcp": "Contract section 4: TCP", "test_udp": "Contract section 10: UDP"}
+    from socketpool_tools.report import load_report
+
+    return [load_report(str(a), titles, target="micropython"), load_report(str(b), titles, target="host")]
+
+
+def test_matrix_puts_behaviours_down_targets_across_and_marks_differences(tmp_path):
+    from socketpool_tools.report import Matrix
+
+    m = Matrix(two_reports(tmp_path), links=["check-micropython.html", None])
+    rows = {b: cells for _t, b, cells in m.rows()}
+    assert [o for o, _ in rows["connect refused raises econnrefused"]] == ["failed", "passed"]
+    assert Matrix.differs(rows["connect refused raises econnrefused"])
+    assert not Matrix.differs(rows["udp round trip"])  # skipped on both
+    page = m.html()
+    assert "<a href='check-micropython.html'>micropython</a>" in page
+    assert page.count("<tr class='diff'>") == 4  # refused, lookup silent, and their two fix rows
+    assert "<tr class='diff'><td>connect refused raises econnrefused</td>" in page
+
+
+def test_matrix_markdown_lists_only_the_differing_behaviours(tmp_path):
+    from socketpool_tools.report import Matrix
+
+    md = Matrix(two_reports(tmp_path)).markdown()
+    assert "| `micropython` | **3 passed, 2 failed, 1 skipped** |" in md
+    assert "Behaviours where the targets differ: 2 of 5" in md
+    assert "| Contract section 4 | connect refused raises econnrefused | FAIL (1 failed, 1 passed;" in md
+    assert "recv into gathers everything queued" not in md  # same everywhere: in the HTML only
+    assert "| both: a refused connect reports ECONNRESET | ECONNREFUSED (a reset while connecting is a refusal) | failed | passed |" in md
+
+
+def test_markdown_page_keeps_its_hand_written_parts(tmp_path):
+    from socketpool_tools.report import GENERATED_BEGIN, GENERATED_END, update_markdown
+
+    page = tmp_path / "compatibility.md"
+    page.write_text("# Title\n\nhand-written intro\n")
+    update_markdown(str(page), "first\n")
+    assert page.read_text() == "# Title\n\nhand-written intro\n\n%s\nfirst\n%s\n" % (GENERATED_BEGIN, GENERATED_END)
+    page.write_text(page.read_text() + "\nhand-written notes after\n")
+    update_markdown(str(page), "second\n")
+    text = page.read_text()
+    assert "first" not in text and "second" in text
+    assert text.startswith("# Title\n\nhand-written intro\n") and text.endswith("hand-written notes after\n")

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("check", "run", "deploy", "build", "flash", "bench", "bootrom", "emulate")
+COMMANDS = ("check", "report", "run", "deploy", "build", "flash", "bench", "bootrom", "emulate")
 
 
 def main(argv=None):

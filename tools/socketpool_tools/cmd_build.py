@@ -43,6 +43,17 @@ def main(args):
         print("socketpool build: pass --micropython <your MicroPython checkout> "
               "(git clone https://github.com/micropython/micropython)", file=sys.stderr)
         return 2
+    mp_port = os.path.join(args.micropython, "ports", args.port)
+    if not os.path.isdir(args.micropython):
+        print("socketpool build: --micropython %s: no such directory" % args.micropython, file=sys.stderr)
+        return 2
+    if not os.path.isfile(os.path.join(mp_port, "Makefile")):
+        print("socketpool build: %s is not a MicroPython checkout (no ports/%s/Makefile)"
+              % (args.micropython, args.port), file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print("socketpool build: --jobs must be 1 or more", file=sys.stderr)
+        return 2
     fw = port_module(args.port)
     board = args.board or fw.DEFAULT_BOARD
     try:

@@ -4,10 +4,13 @@ import os
 import subprocess
 import sys
 
+from socketpool_tools import redact
 from socketpool_tools import report as _report
-from socketpool_tools.paths import conformance_suite, log_path, project_root, safe_name
+from socketpool_tools.paths import find_suite, log_path, safe_name
+from socketpool_tools.settings import SettingsError, register_secrets
 from socketpool_tools.target_names import parse_target
-from socketpool_tools.targets import best_local_target
+from socketpool_tools.targets import best_local_target, probe_target
+from socketpool_tools.transport import TargetError
 
 HELP = "run the conformance suite on a target and print the compatibility table"
 
@@ -30,39 +33,69 @@ def add_arguments(p):
     p.add_argument("--bootrom", default=None, help="RP2040 bootrom image (rp2040js targets)")
     p.add_argument("--link", default=None, choices=("auto", "slip", "none"),
                    help="rp2040js: the SLIP link to this computer (default auto)")
-    p.add_argument("-k", dest="keyword", default=None, help="only cases matching this pytest -k expression")
+    p.add_argument("-k", dest="keyword", default=None,
+                   help="only cases matching this pytest -k expression (a partial run: its reports "
+                   "get their own names, check-<target>-k-<expr>.*)")
+    p.add_argument("--settings", default="settings.toml",
+                   help="settings.toml with CIRCUITPY_WIFI_SSID/PASSWORD for a Wi-Fi board (default "
+                   "./settings.toml); its secrets are masked in every report")
+    p.add_argument("--matrix", default=None, metavar="PATH",
+                   help="with several targets (--target a,b,...): the matrix page, behaviours down "
+                   "and targets across (default reports/check-matrix.html)")
+    p.add_argument("--suite", default=None, metavar="DIR",
+                   help="a conformance suite directory (default: the checkout's tests/conformance)")
 
 
-def find_suite():
-    """tests/conformance of this checkout (the tools are installed editable by scripts/setup.sh),
-    else of $SOCKETPOOL_REPO or the current directory, else the suite installed with the tools."""
-    return conformance_suite([project_root(), os.environ.get("SOCKETPOOL_REPO"), os.getcwd()])
+def fail(message):
+    """One line on stderr, exit status 2: the run could not start."""
+    print("socketpool check: %s" % " ".join(str(message).split()), file=sys.stderr)
+    return 2
 
 
-def main(args):
-    target = args.target or best_local_target()
-    try:
-        spec = parse_target(target)
-    except ValueError as e:
-        print("socketpool check: %s" % e, file=sys.stderr)
-        return 2
-    root, suite = find_suite()
-    if suite is None:
-        print("socketpool check: the conformance suite is not installed (tests/conformance, or "
-              "socketpool_tools/conformance in the wheel); set SOCKETPOOL_REPO to a checkout",
-              file=sys.stderr)
-        return 2
-    name = safe_name(target)
-    html_path = args.html or os.path.join("reports", "check-%s.html" % name)
-    xml_path = os.path.abspath(args.junitxml or os.path.join("reports", "check-%s.xml" % name))
+def check_arguments(args):
+    """What is wrong with the command line, or None."""
+    if args.retries < 0:
+        return "--retries must be 0 or more, not %d" % args.retries
+    if args.case_timeout is not None and not args.case_timeout > 0:
+        return "--case-timeout must be a number of seconds above 0, not %s" % args.case_timeout
+    if args.bootrom and not os.path.isfile(args.bootrom):
+        return "--bootrom %s: no such file" % args.bootrom
+    if args.keyword is not None and not args.keyword.strip():
+        return "-k needs an expression"
+    return None
+
+
+def report_paths(args, name, several):
+    """(html, xml) of one target's run. A partial run (-k) gets names of its own, so it never
+    replaces the whole run's report."""
+    stem = "check-%s" % name
+    if args.keyword:
+        stem += "-k-" + safe_name(args.keyword)[:40]
+    html_path = args.html if args.html and not several else os.path.join("reports", stem + ".html")
+    xml_path = args.junitxml if args.junitxml and not several else os.path.join("reports", stem + ".xml")
+    return os.path.abspath(html_path), os.path.abspath(xml_path)
+
+
+def scrub_file(path):
+    """Mask registered secrets in a file pytest wrote (the JUnit XML), whatever wrote them there."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    clean = redact.redact(text)
+    if clean != text:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(clean)
+
+
+def run_one(args, spec, root, suite, several):
+    """Run the suite on one target; (exit status, Report or None, html path, xml path)."""
+    html_path, xml_path = report_paths(args, safe_name(spec.name), several)
     log_dir = os.path.abspath(args.target_log or "reports")
     for p in (html_path, xml_path):
-        os.makedirs(os.path.dirname(os.path.abspath(p)), exist_ok=True)
-    cmd = [sys.executable, "-m", "pytest", suite, "--target", target, "--junitxml", xml_path,
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+    cmd = [sys.executable, "-m", "pytest", suite, "--target", spec.name, "--junitxml", xml_path,
            "-q", "--tb=short", "-p", "no:cacheprovider", "--rootdir", root,
-           # the --target option and fixtures (a checkout's tests/conftest.py loads it too)
-           "-p", "socketpool_tools.pytest_plugin",
-           "-o", "junit_family=xunit2"]
+           "-o", "junit_family=xunit2", "--settings", os.path.abspath(args.settings),
+           "-p", "socketpool_tools.pytest_plugin"]  # a no-op where the suite's conftest loads it
     if spec.remote:
         cmd += ["--target-log", log_dir]
     if args.retries:
@@ -77,18 +110,67 @@ def main(args):
         cmd += ["--link", args.link]
     if args.keyword:
         cmd += ["-k", args.keyword]
-    print("socketpool check: target %s (%s)" % (target, "remote" if spec.remote else "in this process"))
+    if os.path.exists(xml_path):
+        os.remove(xml_path)  # a report from an earlier run must not pass for this one's
+    print("socketpool check: target %s (%s)" % (spec.name, "remote" if spec.remote else "in this process"))
     sys.stdout.flush()
     status = subprocess.call(cmd, cwd=root)
     if status not in (0, 1) or not os.path.exists(xml_path):
-        print("socketpool check: the suite did not run (pytest exit status %d)" % status, file=sys.stderr)
-        return status or 2
-    rep = _report.Report(target, _report.read_junit(xml_path), _report.area_titles(suite))
+        print("socketpool check: the suite did not run on %s (pytest exit status %d)" % (spec.name, status),
+              file=sys.stderr)
+        return status or 2, None, html_path, xml_path
+    scrub_file(xml_path)
+    rep = _report.load_report(xml_path, _report.area_titles(suite), target=spec.name)
     print()
     print(rep.text(), end="")
     with open(html_path, "w", encoding="utf-8") as f:
         f.write(rep.html())
-    print("HTML report: %s\nJUnit XML: %s" % (html_path, xml_path))
+    print("HTML report: %s\nJUnit XML: %s" % (os.path.relpath(html_path), os.path.relpath(xml_path)))
+    if rep.partial:
+        print("(a partial run: the whole run's reports/check-%s.html is left as it was)" % safe_name(spec.name))
     if spec.remote:
-        print("target log: %s" % log_path(log_dir, target))
-    return 1 if rep.totals()["failed"] else 0
+        print("target log: %s" % log_path(log_dir, spec.name))
+    return (1 if rep.totals()["failed"] else 0), rep, html_path, xml_path
+
+
+def main(args):
+    problem = check_arguments(args)
+    if problem:
+        return fail(problem)
+    names = [n.strip() for n in (args.target or best_local_target()).split(",") if n.strip()]
+    if not names:
+        return fail("--target is empty")
+    try:
+        specs = [parse_target(n) for n in names]
+    except ValueError as e:
+        return fail(e)
+    try:
+        register_secrets(args.settings)  # in this process too: it prints and writes the reports
+    except SettingsError as e:
+        return fail("%s: %s" % (args.settings, e))
+    root, suite = find_suite(args.suite)
+    if suite is None:
+        if args.suite:
+            return fail("--suite %s: no such directory" % args.suite)
+        return fail("the conformance suite is not installed (tests/conformance, or "
+                    "socketpool_tools/conformance in the wheel); set SOCKETPOOL_REPO to a checkout")
+    for spec in specs:  # every target opens, or nothing runs
+        try:
+            probe_target(spec, args.bootrom)
+        except TargetError as e:
+            return fail(redact.redact(str(e)))
+    several = len(specs) > 1
+    worst, reports = 0, []
+    for spec in specs:
+        status, rep, html_path, _xml = run_one(args, spec, root, suite, several)
+        worst = max(worst, status)
+        if rep is not None:
+            reports.append((rep, os.path.basename(html_path)))
+    if several and reports:
+        stem = "check-matrix" + ("-k-" + safe_name(args.keyword)[:40] if args.keyword else "")
+        matrix_path = os.path.abspath(args.matrix or os.path.join("reports", stem + ".html"))
+        os.makedirs(os.path.dirname(matrix_path), exist_ok=True)
+        with open(matrix_path, "w", encoding="utf-8") as f:
+            f.write(_report.Matrix([r for r, _ in reports], links=[h for _, h in reports]).html())
+        print("matrix of %d targets: %s" % (len(reports), os.path.relpath(matrix_path)))
+    return worst

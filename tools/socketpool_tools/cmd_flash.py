@@ -6,6 +6,7 @@
 * ``--port rp2``: the UF2 copied to the RPI-RP2 boot drive (``--drive``), or ``picotool load``.
 """
 
+import os
 import sys
 
 from socketpool_tools.firmware import PORTS, port_module
@@ -28,6 +29,13 @@ def add_arguments(p):
 
 
 def main(args):
+    if not os.path.exists(args.image):
+        print("socketpool flash: %s: no such file (build one with `socketpool build --port %s`)"
+              % (args.image, args.port), file=sys.stderr)
+        return 2
+    if args.drive and not os.path.isdir(args.drive):
+        print("socketpool flash: --drive %s: no such directory" % args.drive, file=sys.stderr)
+        return 2
     fw = port_module(args.port)
     try:
         if args.port == "esp32":
@@ -35,7 +43,7 @@ def main(args):
                             erase=args.erase, offset=args.offset)
         else:
             done = fw.flash(args.image, drive=args.drive, picotool=args.picotool, wait_s=args.wait)
-    except fw.FirmwareError as e:
+    except (fw.FirmwareError, OSError) as e:
         print("socketpool flash: %s" % e, file=sys.stderr)
         return 1
     print(done)

@@ -102,3 +102,13 @@ def safe_name(name):
 
 def log_path(log_dir, name):
     return os.path.join(log_dir, "target-%s.log" % safe_name(name))
+
+
+def find_suite(explicit=None):
+    """tests/conformance of this checkout (the tools are installed editable by scripts/setup.sh),
+    else of $SOCKETPOOL_REPO or the current directory, else the suite installed with the tools;
+    ``explicit`` (``check --suite``) instead."""
+    if explicit:
+        suite = os.path.abspath(explicit)
+        return (os.path.dirname(suite), suite) if os.path.isdir(suite) else (None, None)
+    return conformance_suite([project_root(), os.environ.get("SOCKETPOOL_REPO"), os.getcwd()])

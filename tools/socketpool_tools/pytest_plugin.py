@@ -13,10 +13,12 @@ import pytest
 from socketpool_tools import redact
 from socketpool_tools.paths import log_path
 from socketpool_tools.remote_target import TargetOptions
+from socketpool_tools.settings import SettingsError, register_secrets
 from socketpool_tools.target_names import pick_for_worker, split_targets
 from socketpool_tools.targets import make_target
 
 LOG_TAIL_LINES = 40
+EXIT_NO_TARGET = 2  # the suite's exit status when the target cannot be opened
 
 
 def pytest_addoption(parser):
@@ -55,13 +57,44 @@ def _workerid(config):
 
 
 def pytest_configure(config):
-    redact.add_secrets_from_env()
+    try:
+        register_secrets(config.getoption("--settings"))
+    except SettingsError as e:
+        raise pytest.UsageError("%s: %s" % (config.getoption("--settings"), e))
     try:
         specs = split_targets(config.getoption("--target"))
         spec = pick_for_worker(specs, _workerid(config))
     except ValueError as e:
         raise pytest.UsageError(str(e))
     config._socketpool_spec = spec
+    config._socketpool_deselected = set()
+
+
+def pytest_deselected(items):
+    """Remember what ``-k``/``-m`` left out, so the report can say "not run" rather than "no test"."""
+    if items:
+        store = items[0].config._socketpool_deselected
+        for item in items:
+            path, _, name = item.nodeid.partition("::")
+            module = path.rsplit("/", 1)[-1][:-3] if path.endswith(".py") else path
+            store.add("%s::%s" % (module, name.split("[", 1)[0]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    """The run's facts as JUnit properties (before junitxml writes the file): the target, the
+    -k expression and the deselected test functions."""
+    from _pytest.junitxml import xml_key
+
+    config = session.config
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    xml.add_global_property("socketpool_target", config._socketpool_spec.name)
+    if config.getoption("keyword"):
+        xml.add_global_property("socketpool_keyword", config.getoption("keyword"))
+    if config._socketpool_deselected:
+        xml.add_global_property("socketpool_deselected", " ".join(sorted(config._socketpool_deselected)))
 
 
 def pytest_report_header(config):
@@ -97,8 +130,14 @@ def target_options(config):
 
 @pytest.fixture(scope="session")
 def target(request):
+    spec = request.config._socketpool_spec
     with _case_timer_paused():  # booting and deploying a target is not the first case's time
-        t = make_target(request.config._socketpool_spec, target_options(request.config))
+        try:
+            t = make_target(spec, target_options(request.config))
+        except Exception as e:
+            # one line and stop: every case needs the target, so none could run
+            why = redact.redact(" ".join(str(e).split()) or type(e).__name__)
+            pytest.exit("socketpool: cannot open target %s: %s" % (spec.name, why), returncode=EXIT_NO_TARGET)
     request.config._socketpool_target = t
     yield t
     request.config._socketpool_target = None
@@ -213,11 +252,17 @@ def pytest_runtest_makereport(item, call):
 
 
 def _redact_report(report):
-    if report.longrepr is not None and not isinstance(report.longrepr, (str, tuple)):
+    """Mask secrets in everything a report carries to the terminal and the JUnit XML: the
+    failure text, a skip's (path, line, reason), an xfail's reason, captured sections."""
+    if isinstance(report.longrepr, tuple):
+        report.longrepr = tuple(redact.redact(x) if isinstance(x, str) else x for x in report.longrepr)
+    elif isinstance(report.longrepr, str):
+        report.longrepr = redact.redact(report.longrepr)
+    elif report.longrepr is not None:
         text = str(report.longrepr)
         clean = redact.redact(text)
         if clean != text:
             report.longrepr = clean
-    elif isinstance(report.longrepr, str):
-        report.longrepr = redact.redact(report.longrepr)
+    if isinstance(getattr(report, "wasxfail", None), str):
+        report.wasxfail = redact.redact(report.wasxfail)
     report.sections = [(redact.redact(k), redact.redact(v)) for k, v in report.sections]

@@ -36,11 +36,11 @@ def bootrom_from_ts(text):
 
 def rp2040js_command(firmware, bootrom=None):
     """The node command line that boots ``firmware`` in rp2040js with its console on stdio."""
+    if not os.path.isfile(firmware):
+        raise TargetError("no firmware image at %s" % firmware)
     bootrom = bootrom or os.environ.get("SOCKETPOOL_RP2040_BOOTROM")
     if not bootrom or not os.path.isfile(bootrom):
         raise TargetError("rp2040js needs the RP2040 bootrom image: --bootrom PATH or $SOCKETPOOL_RP2040_BOOTROM")
-    if not os.path.isfile(firmware):
-        raise TargetError("no firmware image at %s" % firmware)
     node = shutil.which("node")
     if not node:
         raise TargetError("rp2040js needs Node.js (node) on PATH")

@@ -126,3 +126,16 @@ def wifi_credentials(settings_path="settings.toml", environ=None):
         if v:
             _redact.add_secret(v)
     return ssid, password
+
+
+def register_secrets(settings_path="settings.toml", environ=None):
+    """Register every secret setting (redact.SECRET_SETTINGS) found in the environment or in
+    settings.toml, so this process masks them in what it prints and writes. SettingsError when
+    the file is there but unreadable as settings.toml."""
+    environ = os.environ if environ is None else environ
+    _redact.add_secrets_from_env(environ)
+    if settings_path:
+        settings = read_settings(settings_path)
+        for name in _redact.SECRET_SETTINGS:
+            if isinstance(settings.get(name), str):
+                _redact.add_secret(settings[name])
