@@ -28,7 +28,9 @@ import socket
 import struct
 import uuid
 
-from wifi._network import AuthMode, Network, ScannedNetworks, check_hostname, check_join, echo
+from wifi._checks import check_hostname, check_join
+from wifi._network import AuthMode, Network, ScannedNetworks
+from wifi._ping import echo
 
 _PROC = "/proc"
 _SYS = "/sys"

@@ -12,10 +12,9 @@ is not Wi-Fi. The class is named ``Radio`` because client libraries
 (adafruit_connection_manager) pick the socket pool by the radio's class name.
 """
 
-import sys
 import time
 
-from wifi._network import Network, ScannedNetworks, authmodes, check_hostname, check_join, echo
+from wifi._network import Network, ScannedNetworks, authmodes
 
 try:
     import network
@@ -29,18 +28,6 @@ _FAILURES = (  # network.STAT_* name, CircuitPython's ConnectionError message
     ("STAT_NO_AP_FOUND", "No network with that ssid"),
     ("STAT_CONNECT_FAIL", "Unknown failure 205"),
 )
-# scan()'s security code -> AuthMode names: ESP-IDF's wifi_auth_mode_t, or a cyw43 bit mask (rp2)
-_ESP_AUTH = (("OPEN",), ("WEP",), ("WPA", "PSK"), ("WPA2", "PSK"), ("WPA", "WPA2", "PSK"),
-             ("WPA2", "ENTERPRISE"), ("WPA3", "PSK"), ("WPA2", "WPA3", "PSK"))
-
-
-def _scan_authmode(code, platform=sys.platform):
-    if platform == "rp2":
-        names = [n for bit, n in ((1, "PSK"), (2, "WPA"), (4, "WPA2")) if code & bit]
-        return authmodes(*(names or ["OPEN"]))
-    return authmodes(*_ESP_AUTH[code]) if 0 <= code < len(_ESP_AUTH) else []
-
-
 def _setting(name):
     """A CircuitPython ``settings.toml`` key: ``os.getenv`` where the port has it, else the file."""
     try:
@@ -185,6 +172,8 @@ class Radio:
 
     @hostname.setter
     def hostname(self, value):
+        from wifi._checks import check_hostname
+
         self._hostname = value = check_hostname(value)
         if self._wlan is not None:
             try:
@@ -263,6 +252,8 @@ class Radio:
                 password = _setting("CIRCUITPY_WIFI_PASSWORD") or ""
             if not ssid:
                 raise ConnectionError("no SSID: pass one or set CIRCUITPY_WIFI_SSID in settings.toml")
+        from wifi._checks import check_join
+
         ssid, password = check_join(ssid, password, bssid, self._enabled)
         limit_ms = int((_JOIN_S if timeout is None or timeout <= 0 else timeout) * 1000)
         self._station = True
@@ -317,11 +308,9 @@ class Radio:
             raise RuntimeError("WiFi is not enabled")
         found = []
         if self._wlan is not None:
-            if not self._wlan.active():
-                self._wlan.active(True)
-            for ssid, bssid, chan, rssi, security, _hidden in self._wlan.scan():
-                found.append(Network(bytes(ssid).decode(), bytes(bssid), rssi, chan, "",
-                                     _scan_authmode(security)))
+            from wifi._scan import scan
+
+            found = scan(self._wlan)
         self._scan = ScannedNetworks(found)
         return self._scan
 
@@ -329,11 +318,16 @@ class Radio:
         self._scan = None
 
     def ping(self, ip, *, timeout=0.5):
-        """Seconds until ``ip`` (an IPv4 address or a host name, as a str: MicroPython has no
-        ``ipaddress``) answered an ICMP echo; None when it did not within ``timeout`` seconds
-        (default 0.5) or the port has no ICMP socket."""
+        """Seconds until ``ip`` (an ``ipaddress.IPv4Address``, from compat/ipaddress.py on
+        MicroPython, or a str: an IPv4 address or a host name) answered an ICMP echo; None when
+        it did not within ``timeout`` seconds (default 0.5) or the port has no ICMP socket."""
+        from wifi._ping import echo
+
         if not isinstance(ip, str):
-            raise TypeError("ip must be a str")
+            packed = getattr(ip, "packed", None)
+            if packed is None or len(packed) != 4:
+                raise TypeError("ip must be an ipaddress.IPv4Address or a str")
+            ip = "%d.%d.%d.%d" % tuple(packed)
         timeout = 0.5 if timeout is None else float(timeout)
         if timeout < 0:
             raise ValueError("timeout must be 0 or more")

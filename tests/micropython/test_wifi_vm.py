@@ -285,7 +285,8 @@ again = err(radio.start_scanning_networks)
 found = [[n.ssid, list(n.bssid), n.rssi, n.channel, [repr(a) for a in n.authmode]] for n in scan]
 radio.stop_scanning_networks()
 # rp2's scan gives the cyw43 bit mask: 5 = PSK | WPA2
-rp2 = [repr(a) for a in W._scan_authmode(5, "rp2")] + [repr(a) for a in W._scan_authmode(0, "rp2")]
+import wifi._scan as S
+rp2 = [repr(a) for a in S._scan_authmode(5, "rp2")] + [repr(a) for a in S._scan_authmode(0, "rp2")]
 result([again, found, len(list(radio.start_scanning_networks())), rp2])
 """
     )
@@ -345,7 +346,8 @@ result(out)
     assert r[6] == ["host network (not Wi-Fi)", None, None, None, "", []]
     assert r[7:11] == [None, [0] * 6, [], "micropython"]
     assert r[11] == ["float", True, "float"]
-    assert r[12] == [["TypeError", "ip must be a str"], ["ValueError", "timeout must be 0 or more"]]
+    assert r[12] == [["TypeError", "ip must be an ipaddress.IPv4Address or a str"],
+                     ["ValueError", "timeout must be 0 or more"]]
     assert r[13] == ["wifi.AuthMode.WPA3", "Network"]
 
 
@@ -367,3 +369,31 @@ result([stopped, radio.connected, host_stopped, host.connected])
         {"polls": 1},
     )
     assert r == [[False, None, None, ["disconnect"]], True, [False, None, None], True]
+
+
+def test_circuitpython_ipaddress_and_ping_with_it(vm):
+    """compat/ipaddress.py: CircuitPython's IPv4Address and ip_address on MicroPython (which has
+    no ipaddress), and wifi.radio.ping taking one, as CircuitPython's own examples do."""
+    r = vm.run(
+        """
+import ipaddress
+a = ipaddress.ip_address("127.0.0.1")
+b = ipaddress.IPv4Address(b"\\x7f\\x00\\x00\\x01")
+c = ipaddress.IPv4Address(0x7F000001)
+out = [str(a), repr(a), list(a.packed), a.version, a == b, a == c, a != b, hash(a) == hash(b),
+       a == ipaddress.ip_address("127.0.0.2"), a == "127.0.0.1", ipaddress.IPv4Address(a) == a]
+out.append([err(ipaddress.ip_address, s) for s in ("1.2.3", "1.2.3.256", "a.b.c.d", "1..2.3", "")])
+out.append([err(ipaddress.ip_address, b"\\x01\\x02\\x03\\x04"), err(ipaddress.IPv4Address, b"\\x01"),
+            err(ipaddress.IPv4Address, -1), err(ipaddress.IPv4Address, 2 ** 32)])
+t = wifi.radio.ping(a)
+out.append([type(t).__name__, t >= 0, err(wifi.radio.ping, 5)])
+result(out)
+"""
+    )
+    assert r[:11] == ["127.0.0.1", "IPv4Address('127.0.0.1')", [127, 0, 0, 1], 4, True, True, False, True,
+                      False, False, True]
+    assert r[11] == [["ValueError", "Not a valid IP string"]] * 5
+    assert r[12] == [["ValueError", "Only int or string supported for ip"],
+                     ["ValueError", "Address must be 4 bytes long"], ["ValueError", "Not a valid IP address"],
+                     ["ValueError", "Not a valid IP address"]]
+    assert r[13] == ["float", True, ["TypeError", "ip must be an ipaddress.IPv4Address or a str"]]

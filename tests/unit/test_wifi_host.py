@@ -343,7 +343,7 @@ def test_ping_unprivileged_icmp_socket():
     """The datagram ICMP socket a user without root gets, where ping_group_range allows it."""
     r = netns_run(
         "sysctl -qw net.ipv4.ping_group_range='0 2147483647'",
-        "from wifi._network import echo\n"
+        "from wifi._ping import echo\n"
         "print(json.dumps([echo('127.0.0.1', 2, [socket.SOCK_DGRAM]), r.ping('127.0.0.1', timeout=2)]))\n",
     )
     assert isinstance(r[0], float) and r[0] >= 0 and isinstance(r[1], float)

@@ -40,6 +40,7 @@ PIECES = (
     ("struct (compat)", "struct"),
     ("traceback (compat)", "traceback"),
     ("circuitpython_typing.socket (compat)", "circuitpython_typing.socket"),
+    ("ipaddress (compat)", "ipaddress"),
 )
 
 _MEASURE = """
