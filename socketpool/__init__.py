@@ -166,14 +166,71 @@ def _check_port(port):
         raise ValueError("port must be 0-65535")
 
 
+# --- the one numeric-literal parser (docs/contract-notes.md, "Host names and literals") -------
+# Strict: a dotted quad of ASCII digits without leading zeros, or an IPv6 literal of hex groups.
+# Anything else is a name for the resolver, and only if it can be one (ASCII letters, digits,
+# '-', '_', labels of 1..63): a string a resolver would read as a number (octal, hex, "127.1"),
+# or that no DNS name can be (':', NUL, spaces, other scripts' digits), is a gaierror at once.
+_DIGITS = "0123456789"
+_HEX = "0123456789abcdefABCDEF"
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+def _only(text, chars):
+    for c in text:
+        if c not in chars:
+            return False
+    return True
+
+
 def _is_ipv4(host):
     parts = host.split(".")
     if len(parts) != 4:
         return False
     for p in parts:
-        if not p or len(p) > 3 or not p.isdigit() or int(p) > 255:
+        if not 0 < len(p) <= 3 or not _only(p, _DIGITS) or (p[0] == "0" and len(p) > 1):
+            return False
+        if int(p) > 255:
             return False
     return True
+
+
+def _is_ipv6(host):
+    halves = host.split("::")
+    if len(halves) > 2:
+        return False
+    groups = 0
+    for i, half in enumerate(halves):
+        if not half:
+            continue
+        parts = half.split(":")
+        for j, p in enumerate(parts):
+            if "." in p and i == len(halves) - 1 and j == len(parts) - 1:
+                if not _is_ipv4(p):  # an IPv4 tail (::ffff:1.2.3.4) counts as two groups
+                    return False
+                groups += 2
+            elif 0 < len(p) <= 4 and _only(p, _HEX):
+                groups += 1
+            else:
+                return False
+    return groups <= 7 if len(halves) == 2 else groups == 8
+
+
+def _is_name(host):
+    """Could a resolver be asked for ``host``? (Not a literal, checked first.)"""
+    if host[-1:] == ".":
+        host = host[:-1]  # one trailing dot: the root
+    if not host or len(host) > 253:
+        return False
+    labels = host.split(".")
+    numeric = True
+    for label in labels:
+        if not 0 < len(label) <= 63 or not _only(label, _NAME_CHARS):
+            return False
+        if not (_only(label, _DIGITS) or (label[:2] in ("0x", "0X") and _only(label[2:], _HEX))):
+            numeric = False
+    # a top-level label of digits, or numbers only (0x7f.1): what inet_aton reads as an address
+    return not numeric and not _only(labels[-1], _DIGITS)
 
 
 def _is_radio(radio):
@@ -268,8 +325,8 @@ class SocketPool:
         if _is_ipv4(host):
             found = [(self.AF_INET, host)]
         elif ":" in host:
-            found = [(self.AF_INET6, host)] if _engine.IPV6 else None
-        elif not host:
+            found = [(self.AF_INET6, host)] if _engine.IPV6 and _is_ipv6(host) else None
+        elif not _is_name(host):
             _raise_gai()
         else:
             try:
