@@ -28,9 +28,6 @@ import socket
 import struct
 import uuid
 
-from wifi._checks import check_hostname, check_join
-from wifi._network import AuthMode, Network, ScannedNetworks
-from wifi._ping import echo
 
 _PROC = "/proc"
 _SYS = "/sys"
@@ -403,5 +400,11 @@ class Radio:
 
 
 radio = Radio()
+
+# Last, after Radio and radio exist: importing wifi.* runs wifi/__init__.py, which imports this
+# module back for them (so ``import socketpool_host.wifi_host`` works before ``import wifi`` too).
+from wifi._checks import check_hostname, check_join  # noqa: E402
+from wifi._network import AuthMode, Network, ScannedNetworks  # noqa: E402
+from wifi._ping import echo  # noqa: E402
 
 __all__ = ["AuthMode", "Network", "Radio", "radio"]

@@ -405,3 +405,13 @@ def test_stop_station_takes_the_radio_offline_until_started_or_connected():
     r.stop_station()
     r.connect("home", "password1")
     assert r.connected and r.ap_info is not None
+
+
+@pytest.mark.parametrize("first", ["socketpool_host.wifi_host", "wifi", "socketpool"])
+def test_any_import_order_works(first):
+    code = ("import %s\nimport wifi, socketpool_host.wifi_host as h\n"
+            "assert wifi.Radio is h.Radio and wifi.radio is h.radio and wifi.Network is h.Network\n"
+            "print(type(wifi.radio.ap_info).__name__)\n" % first)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 0 and out.stdout == "Network\n", out.stderr
