@@ -288,6 +288,19 @@ class Radio:
             raise TypeError("tx_power must be a number")
         raise NotImplementedError("tx_power is read-only for this board")
 
+    @property
+    def power_management(self):
+        """UNKNOWN: a computer's Wi-Fi power saving is the OS's, not readable here."""
+        return PowerManagement.UNKNOWN
+
+    @power_management.setter
+    def power_management(self, value):
+        if not isinstance(value, PowerManagement):
+            raise TypeError("power_management must be of type PowerManagement, not %s" % type(value).__name__)
+        if value is PowerManagement.UNKNOWN:
+            raise ValueError("Invalid power_management")
+        raise NotImplementedError("power_management is read-only for this board")
+
     # --- addresses ---
     @property
     def ipv4_address(self):
@@ -404,7 +417,7 @@ radio = Radio()
 # Last, after Radio and radio exist: importing wifi.* runs wifi/__init__.py, which imports this
 # module back for them (so ``import socketpool_host.wifi_host`` works before ``import wifi`` too).
 from wifi._checks import check_hostname, check_join  # noqa: E402
-from wifi._network import AuthMode, Network, ScannedNetworks  # noqa: E402
+from wifi._network import AuthMode, Network, PowerManagement, ScannedNetworks  # noqa: E402
 from wifi._ping import echo  # noqa: E402
 
-__all__ = ["AuthMode", "Network", "Radio", "radio"]
+__all__ = ["AuthMode", "Network", "PowerManagement", "Radio", "radio"]

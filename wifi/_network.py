@@ -1,4 +1,5 @@
-"""``wifi.AuthMode``, ``wifi.Network`` and ``wifi.ScannedNetworks``: the same on MicroPython and CPython.
+"""``wifi.AuthMode``, ``wifi.PowerManagement``, ``wifi.Network`` and ``wifi.ScannedNetworks``: the
+same on MicroPython and CPython.
 
 A ``Network`` is made by the radio (``ap_info``, ``start_scanning_networks()``), never by a program.
 Where a computer has no Wi-Fi radio the radio still gives a ``Network`` for the link it is on, and
@@ -7,20 +8,32 @@ are None and ``authmode`` is empty. There is no made-up signal strength.
 """
 
 
-class AuthMode:
-    """CircuitPython's ``wifi.AuthMode`` enum: values print as ``wifi.AuthMode.NAME``."""
-
-    def __init__(self, name):
-        self._name = name
+class _Value:
+    """A value of one of CircuitPython's enums: prints as ``wifi.Enum.NAME``. The name is found
+    in the class when printed, so a value holds nothing (a few bytes each on a board)."""
 
     def __repr__(self):  # print() uses it too
-        return "wifi.AuthMode." + self._name
+        cls = type(self)
+        for name in dir(cls):
+            if getattr(cls, name) is self:
+                return "wifi.%s.%s" % (cls.__name__, name)
+        return object.__repr__(self)
+
+
+class AuthMode(_Value):
+    """CircuitPython's ``wifi.AuthMode`` enum: values print as ``wifi.AuthMode.NAME``."""
+
+
+class PowerManagement(_Value):
+    """CircuitPython's ``wifi.PowerManagement``: MIN (the default), MAX, NONE, UNKNOWN."""
 
 
 # in CircuitPython's order (the bit order of AuthMode.h): lists of modes come out in this order
 _ORDER = ("OPEN", "WEP", "WPA", "WPA2", "WPA3", "PSK", "ENTERPRISE")
 for _name in _ORDER:
-    setattr(AuthMode, _name, AuthMode(_name))
+    setattr(AuthMode, _name, AuthMode())
+for _name in ("MIN", "MAX", "NONE", "UNKNOWN"):
+    setattr(PowerManagement, _name, PowerManagement())
 del _name
 
 

@@ -14,7 +14,7 @@ is not Wi-Fi. The class is named ``Radio`` because client libraries
 
 import time
 
-from wifi._network import Network, ScannedNetworks, authmodes
+from wifi._network import Network, PowerManagement, ScannedNetworks, authmodes
 
 try:
     import network
@@ -63,6 +63,11 @@ def _resolv_dns():
     except OSError:
         pass
     return None
+
+
+# CircuitPython's PowerManagement value -> the WLAN.PM_* constant (cyw43: MIN is PM_PERFORMANCE,
+# MAX PM_AGGRESSIVE, which MicroPython calls PM_POWERSAVE)
+_PM = (("MIN", "PM_PERFORMANCE"), ("MAX", "PM_POWERSAVE"), ("NONE", "PM_NONE"))
 
 
 def _read_only(name):
@@ -215,6 +220,28 @@ class Radio:
             self._wlan.config(txpower=value)
         except (ValueError, OSError, TypeError, AttributeError):
             raise _read_only("tx_power")
+
+    @property
+    def power_management(self):
+        """``config("pm")`` as a PowerManagement value; UNKNOWN for any other setting or port."""
+        pm = None if self._wlan is None else self._config("pm")
+        for name, const in _PM:
+            if pm is not None and pm == getattr(self._wlan, const, None):
+                return getattr(PowerManagement, name)
+        return PowerManagement.UNKNOWN
+
+    @power_management.setter
+    def power_management(self, value):
+        if not isinstance(value, PowerManagement):
+            raise TypeError("power_management must be of type PowerManagement, not %s" % type(value).__name__)
+        for name, const in _PM:
+            if value is getattr(PowerManagement, name):
+                try:
+                    self._wlan.config(pm=getattr(self._wlan, const))
+                    return
+                except (ValueError, OSError, TypeError, AttributeError):
+                    raise _read_only("power_management")
+        raise ValueError("Invalid power_management")
 
     @property
     def ap_info(self):

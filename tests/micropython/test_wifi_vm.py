@@ -24,11 +24,15 @@ class FakeNetwork:
 
 class FakeWLAN:
     # a fake network.WLAN station: joins after ARGS["polls"] status polls, or fails as ARGS says
+    PM_NONE = 0x10  # rp2's values
+    PM_PERFORMANCE = 0xA11142
+    PM_POWERSAVE = 0x11
     def __init__(self, iface):
         self._active = False
         self._polls = 0
         self._joined = None
         self._txpower = 20
+        self._pm = ARGS.get("pm", 0xA11142)
         self._ifconfig = ("192.168.4.20", "255.255.255.0", "192.168.4.1", "192.168.4.53")
         self.calls = []
     def active(self, flag=None):
@@ -73,6 +77,9 @@ class FakeWLAN:
             if "txpower" in kw:
                 self._txpower = kw["txpower"]
                 return
+            if "pm" in kw:
+                self._pm = kw["pm"]
+                return
             raise ValueError("unknown config param")
         if key == "mac":
             return b"\\x02\\x00\\x00\\xaa\\xbb\\xcc"
@@ -82,6 +89,8 @@ class FakeWLAN:
             return 6
         if key == "txpower":
             return self._txpower
+        if key == "pm":
+            return self._pm
         raise ValueError("unknown config param")
 FakeNetwork.WLAN = FakeWLAN
 sys.modules["network"] = FakeNetwork
@@ -397,3 +406,26 @@ result(out)
                      ["ValueError", "Address must be 4 bytes long"], ["ValueError", "Not a valid IP address"],
                      ["ValueError", "Not a valid IP address"]]
     assert r[13] == ["float", True, ["TypeError", "ip must be an ipaddress.IPv4Address or a str"]]
+
+
+def test_power_management_over_wlan_config_pm(vm):
+    r = vm.run(
+        FAKE_NETWORK
+        + """
+PM = wifi.PowerManagement
+out = [repr(radio.power_management)]
+radio.power_management = PM.NONE
+out += [radio._wlan._pm, repr(radio.power_management)]
+radio.power_management = PM.MAX
+out += [radio._wlan._pm, repr(radio.power_management)]
+radio._wlan._pm = 0xA11140  # a custom cyw43 value
+out.append(repr(radio.power_management))
+out += [err(setattr, radio, "power_management", PM.UNKNOWN), err(setattr, radio, "power_management", "NONE")]
+out.append(repr(wifi.radio.power_management))  # the unix port: no radio
+result(out)
+"""
+    )
+    assert r == ["wifi.PowerManagement.MIN", 0x10, "wifi.PowerManagement.NONE", 0x11, "wifi.PowerManagement.MAX",
+                 "wifi.PowerManagement.UNKNOWN", ["ValueError", "Invalid power_management"],
+                 ["TypeError", "power_management must be of type PowerManagement, not str"],
+                 "wifi.PowerManagement.UNKNOWN"]

@@ -292,6 +292,14 @@ def test_hostname_is_the_computers_and_is_checked_when_set():
 
 def test_read_only_on_a_desktop():
     r = wifi_host.Radio()
+    assert r.power_management is wifi.PowerManagement.UNKNOWN
+    assert repr(wifi.PowerManagement.NONE) == "wifi.PowerManagement.NONE"
+    with pytest.raises(NotImplementedError, match="^power_management is read-only for this board$"):
+        r.power_management = wifi.PowerManagement.NONE
+    with pytest.raises(ValueError, match="^Invalid power_management$"):
+        r.power_management = wifi.PowerManagement.UNKNOWN
+    with pytest.raises(TypeError, match="must be of type PowerManagement"):
+        r.power_management = 0
     with pytest.raises(NotImplementedError, match="tx_power is read-only"):
         r.tx_power = 15
     with pytest.raises(TypeError):
