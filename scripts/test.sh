@@ -7,7 +7,7 @@
 # Extra arguments go to every pytest run (e.g. -x, -k name).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh || exit 1
+./scripts/setup.sh test || exit 1
 
 TARGETS=(host-lwip-esp32 host-lwip-rp2 micropython)
 failed=()

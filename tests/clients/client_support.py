@@ -3,8 +3,8 @@ free ports, and ``socketpool run`` in a subprocess. (A module of its own, not co
 that ``import client_support`` cannot find another directory's conftest.)
 
 HTTP(S): tests/clients/servers/http_app.py (CPython's ThreadingHTTPServer). MQTT: Debian's
-mosquitto with a temporary config (plain and TLS listeners). NTP: Debian's chronyd in the
-foreground with ``local stratum 1`` on a free port and no control of the system clock (-x).
+mosquitto with a temporary config (plain and TLS listeners). NTP: tests/clients/servers/ntp_server.py
+(SNTP over real UDP on a free loopback port, answering with this computer's clock; it never sets it).
 TLS certificates come from a throwaway CA made by ``trustme``.
 """
 
@@ -143,53 +143,15 @@ def _need(program, paths):
     pytest.skip("%s is not installed (scripts/setup.sh installs it)" % program)
 
 
-def _wait_for_ntp(port, proc, timeout=10.0):
-    """Until chronyd answers an NTP client request (bounded)."""
-    end = time.monotonic() + timeout
-    request = b"\x23" + b"\0" * 47
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(0.2)
-        while time.monotonic() < end:
-            if proc.poll() is not None:
-                raise RuntimeError("chronyd exited: %s" % proc.stderr.read().decode(errors="replace"))
-            s.sendto(request, ("127.0.0.1", port))
-            try:
-                data = s.recv(512)
-                if len(data) >= 48:
-                    return
-            except OSError:
-                pass
-    stop(proc)
-    raise RuntimeError("chronyd did not answer on port %d" % port)
-
-
-class Chronyd:
-    """chronyd serving NTP from its local clock (stratum 1) on a free UDP port of 127.0.0.1,
-    without touching the system clock (-x); skips when chronyd is missing or cannot start."""
-
-    def __init__(self, tmp):
-        chronyd = _need("chronyd", ["/usr/sbin/chronyd"])
-        self.port = free_port(socket.SOCK_DGRAM)
-        conf = os.path.join(tmp, "chrony.conf")
-        with open(conf, "w") as f:
-            f.write(
-                "port %d\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 1\ncmdport 0\n"
-                "pidfile %s\ndriftfile %s\n"
-                % (self.port, os.path.join(tmp, "chronyd.pid"), os.path.join(tmp, "drift"))
-            )
-        # chronyd refuses to start without root ("Not superuser"), even with -x; as root, -u root
-        # keeps it from dropping to a user who cannot read the temp files
-        argv = [chronyd, "-d", "-x", "-u", "root", "-f", conf]
-        if os.geteuid() != 0:
-            sudo = shutil.which("sudo")
-            if not sudo or subprocess.run([sudo, "-n", "true"], capture_output=True, timeout=10).returncode:
-                pytest.skip("chronyd needs root (or passwordless sudo) to start")
-            argv = [sudo, "-n"] + argv
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _wait_for_ntp(self.port, self.proc)
-
-    def stop(self):
-        stop(self.proc)
+def ntp_server():
+    """A started NtpServer (tests/clients/servers/ntp_server.py: SNTP on a free UDP port of
+    127.0.0.1 answering with this computer's clock)."""
+    sys.path.insert(0, os.path.join(HERE, "servers"))
+    try:
+        from ntp_server import NtpServer
+    finally:
+        sys.path.pop(0)
+    return NtpServer().start()
 
 
 def run_env(**settings):

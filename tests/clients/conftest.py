@@ -6,10 +6,10 @@ import pytest
 
 from client_support import (
     Certs,
-    Chronyd,
     Mosquitto,
     _http,
     _need,
+    ntp_server,
 )
 
 
@@ -42,9 +42,9 @@ def mosquitto(tmp_path_factory, certs):
 
 
 @pytest.fixture(scope="session")
-def chrony(tmp_path_factory):
-    """chronyd serving NTP from its local clock (stratum 1) on a free UDP port of 127.0.0.1."""
-    server = Chronyd(str(tmp_path_factory.mktemp("chrony")))
+def ntp_port():
+    """The UDP port of a real SNTP server on 127.0.0.1 serving this computer's clock."""
+    server = ntp_server()
     yield server.port
     server.stop()
 

@@ -64,9 +64,9 @@ def test_mqtt_pubsub_example(mosquitto):
     assert "Got 3 of 3 messages back" in out
 
 
-def test_ntp_time_example(chrony):
+def test_ntp_time_example(ntp_port):
     before = time.time_ns()
-    out = ok(run_code_py(os.path.join(EXAMPLES, "ntp_time"), NTP_SERVER="127.0.0.1", NTP_PORT=chrony, **WIFI))
+    out = ok(run_code_py(os.path.join(EXAMPLES, "ntp_time"), NTP_SERVER="127.0.0.1", NTP_PORT=ntp_port, **WIFI))
     after = time.time_ns()
     line = [l for l in out.splitlines() if l.startswith("Unix time (ns):")][0]
     ns = int(line.split(":")[1])
