@@ -17,7 +17,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 mkdir -p reports
 LOG=reports/setup.log
-: >"$LOG"
+echo "=== scripts/setup.sh $MODE, $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$LOG"
 
 step() {  # step LABEL COMMAND...: one line, the command's output to $LOG
   local label=$1
@@ -84,7 +84,9 @@ fi
 # the editable install is redone only when what it depends on changed (pyproject.toml, the extras)
 STAMP=".venv/.socketpool-setup-$MODE"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS"
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && .venv/bin/python -c "import socketpool_tools" 2>/dev/null; then
+done_by() { [ -f ".venv/.socketpool-setup-$1" ] && [ "$(cut -d' ' -f1 ".venv/.socketpool-setup-$1")" = "${want%% *}" ]; }
+if { [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] || { [ "$MODE" = check ] && done_by test; }; } \
+    && .venv/bin/python -c "import socketpool_tools" 2>/dev/null; then
   echo "setup: python packages .[$EXTRAS] ... already installed"
 else
   step "pip itself" .venv/bin/python -m pip install --upgrade pip
