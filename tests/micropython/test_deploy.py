@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from vm import ROOT, free_port
+from vm import ROOT, free_port, unix_port_on_pty
 
 from socketpool_tools import cli
 from socketpool_tools.deploy import board_files, compile_files, device_path
@@ -81,20 +81,12 @@ def test_built_mpy_files_run_on_the_vm_without_sources(micropython_binary, tmp_p
 
 
 def test_deploy_copies_through_raw_repl_to_unix_port_on_a_pty(micropython_binary, tmp_path, capsys):
-    from socketpool_tools.transport import PtyProcess, RawRepl
-
     device_root = tmp_path / "device"
     device_root.mkdir()
-    proc = PtyProcess([micropython_binary], env=dict(os.environ, MICROPYPATH=".frozen"), cwd=str(device_root))
-    repl = RawRepl(proc.device)
-    proc.start()
-    try:
-        assert repl.wait_for(b">>> ", 30), "no MicroPython prompt on the pty"
-        repl.t.close()  # the port is free again: the deploy command opens it as it would a board
-        status = cli.main(["deploy", "--device", proc.device, "--lib", str(device_root / "lib"),
+    with unix_port_on_pty(micropython_binary, str(device_root)) as device:
+        # the deploy command opens the pty as it would a board's port
+        status = cli.main(["deploy", "--device", device, "--lib", str(device_root / "lib"),
                            "--root", str(device_root)])
-    finally:
-        proc.stop()
     assert status == 0
     written = capsys.readouterr().out
     assert str(device_root / "ssl.mpy") in written

@@ -4,6 +4,7 @@ A script gets ``socketpool``, ``wifi`` and the compat pieces on its path, and a 
 from the test. It reports by printing one line ``RESULT <json>``; the test asserts on that.
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -84,6 +85,23 @@ class VM:
 
     def run(self, body, args=None, timeout=60):
         return self.finish(self.start(body, args), timeout)
+
+
+@contextlib.contextmanager
+def unix_port_on_pty(binary, cwd):
+    """The unix port running behind a pty, at its prompt, the pty free again for a tool to open as
+    it would a board's serial port; yields the pty's device path; stops the port afterwards."""
+    from socketpool_tools.transport import PtyProcess, RawRepl
+
+    proc = PtyProcess([binary], env=dict(os.environ, MICROPYPATH=".frozen"), cwd=cwd)
+    repl = RawRepl(proc.device)
+    proc.start()
+    try:
+        assert repl.wait_for(b">>> ", 30), "no MicroPython prompt on the pty"
+        repl.t.close()
+        yield proc.device
+    finally:
+        proc.stop()
 
 
 def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):

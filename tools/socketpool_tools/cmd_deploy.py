@@ -13,8 +13,15 @@ import subprocess
 import sys
 import tempfile
 
-from socketpool_tools.deploy import board_files, compile_files, deploy_files, device_path
-from socketpool_tools.paths import board_root, find_micropython
+from socketpool_tools.deploy import (
+    board_files,
+    compat_used,
+    compile_files,
+    deploy_files,
+    device_path,
+    write_mip_index,
+)
+from socketpool_tools.paths import DISTRIBUTION, board_root, board_version, find_micropython
 from socketpool_tools.transport import RawRepl
 
 HELP = "compile socketpool, wifi and the compat pieces with mpy-cross and copy them to a device"
@@ -77,6 +84,12 @@ def add_arguments(p):
     p.add_argument("--lib", default="/lib", help="directory on the device for the packages (default /lib)")
     p.add_argument("--root", default="/", help="directory on the device first on sys.path (default /)")
     p.add_argument("--no-compat", action="store_true", help="leave out the compat pieces")
+    p.add_argument("--for", dest="for_code", default=None, metavar="CODE_DIR",
+                   help="only the compat pieces that CODE_DIR's code.py and lib/ import")
+    p.add_argument("--mip-index", default=None, metavar="DIR",
+                   help="instead: write a mip package index to DIR (.mpy for this mpy-cross's "
+                   "bytecode version, and .py), for `mpremote mip install --index DIR "
+                   "circuitpython-socketpool` or mip on the board over HTTP")
     p.add_argument("--march", default=None, help="mpy-cross -march (default: portable bytecode)")
     p.add_argument("--mip", default=None, metavar="SOURCE",
                    help="instead: mpremote mip install SOURCE (github:owner/repo or a package.json URL)")
@@ -98,7 +111,24 @@ def main(args):
     if root is None:
         print("deploy: socketpool is neither in a checkout here nor installed", file=sys.stderr)
         return 2
-    files = board_files(root, compat=not args.no_compat)
+    compat = not args.no_compat
+    if args.for_code:
+        if not os.path.isdir(args.for_code):
+            print("deploy --for: %s is not a folder" % args.for_code, file=sys.stderr)
+            return 2
+        compat = compat and compat_used(args.for_code, root)
+        print("compat pieces %s imports: %s" % (args.for_code, ", ".join(sorted(compat)) or "none"))
+    files = board_files(root, compat=compat)
+    if args.mip_index:
+        try:
+            mpy = write_mip_index(files, args.mip_index, DISTRIBUTION, board_version(root), args.march)
+        except RuntimeError as e:
+            print(e, file=sys.stderr)
+            return 1
+        print("mip index in %s: %d files, .mpy version %d and .py; install with\n"
+              "  mpremote mip install --index %s %s" % (args.mip_index, len(files), mpy,
+                                                         args.mip_index, DISTRIBUTION))
+        return 0
     if args.dry_run or args.out:
         outdir = args.out or tempfile.mkdtemp(prefix="socketpool-mpy-")
         try:

@@ -63,6 +63,21 @@ def board_root():
     return None
 
 
+DISTRIBUTION = "circuitpython-socketpool"  # the name on PyPI and in mip indexes (not "socketpool")
+
+
+def board_version(root):
+    """``socketpool.__version__`` as written in ``<root>/socketpool/__init__.py`` (read, not
+    imported: the one place of the version)."""
+    import ast
+
+    with open(os.path.join(root, "socketpool", "__init__.py"), encoding="utf-8") as f:
+        for node in ast.parse(f.read()).body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__version__"]:
+                return node.value.value
+    raise RuntimeError("%s/socketpool/__init__.py sets no __version__" % root)
+
+
 def board_library_dirs():
     """Directories whose ``socketpool/``, ``wifi/`` and ``compat`` modules go onto a target."""
     root = board_root()
