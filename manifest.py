@@ -11,6 +11,7 @@ package("wifi")
 # compat modules CircuitPython libraries import. Not ssl.py: the board manifests already freeze
 # micropython-lib's ssl (two frozen `ssl` modules do not build); `socketpool deploy` puts compat
 # ssl.py at `/`, which comes before `.frozen` on sys.path.
+module("ipaddress.py", base_path="compat")
 module("json.py", base_path="compat")
 module("re.py", base_path="compat")
 module("struct.py", base_path="compat")
