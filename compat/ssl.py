@@ -3,7 +3,8 @@
 As on CircuitPython, ``wrap_socket`` only remembers the socket: the handshake happens in
 ``connect()``. Waits and timeouts stay the pool socket's own: mbedTLS reads and writes through the
 pool socket, so a timeout is still ``OSError(ETIMEDOUT)``. MicroPython has no CA store:
-``create_default_context()`` verifies certificates, so load a CA with
+``create_default_context()`` verifies certificates (against $SSL_CERT_FILE on the unix port,
+as CPython's does), so load a CA with
 ``load_verify_locations(cadata=...)`` (PEM str or DER bytes; of a PEM bundle the first
 certificate) or set ``verify_mode = CERT_NONE``.
 """
@@ -74,7 +75,16 @@ class SSLContext:
         self._chain = (_pem_or_der(cert), _pem_or_der(key))
 
     def set_default_verify_paths(self):
-        pass  # no CA store on MicroPython: load_verify_locations is the way
+        """Trust the file $SSL_CERT_FILE names, where the firmware has an environment (the unix
+        port; CPython's default context reads the same variable). Boards have no CA store:
+        ``load_verify_locations`` is the way there."""
+        try:
+            from os import getenv
+        except ImportError:
+            return
+        cafile = getenv("SSL_CERT_FILE")
+        if cafile:
+            self.load_verify_locations(cafile=cafile)
 
     def _native(self, server_side):
         ctx = tls.SSLContext(PROTOCOL_TLS_SERVER if server_side else PROTOCOL_TLS_CLIENT)
@@ -98,7 +108,9 @@ def create_default_context(purpose=Purpose.SERVER_AUTH):
     server context, asking clients for no certificate, as CPython's)."""
     if purpose == Purpose.CLIENT_AUTH:
         return SSLContext(PROTOCOL_TLS_SERVER)
-    return SSLContext(PROTOCOL_TLS_CLIENT)
+    ctx = SSLContext(PROTOCOL_TLS_CLIENT)
+    ctx.set_default_verify_paths()
+    return ctx
 
 
 class _Transport(io.IOBase):

@@ -314,6 +314,29 @@ result([type(ctx).__module__ if hasattr(type(ctx), "__module__") else "ssl", ok,
     assert r[3] is True
 
 
+DEFAULT_CONTEXT_GET = """
+import adafruit_connection_manager, adafruit_requests
+pool = adafruit_connection_manager.get_radio_socketpool(wifi.radio)
+requests = adafruit_requests.Session(pool, adafruit_connection_manager.get_radio_ssl_context(wifi.radio))
+try:
+    with requests.get(ARGS["url"] + "/get") as resp:
+        out = [resp.status_code, resp.text]
+except OSError as e:
+    out = ["refused", type(e).__name__]
+result(out)
+"""
+
+
+def test_default_context_trusts_ssl_cert_file_on_the_unix_port(libvm, https_server, certs, monkeypatch):
+    # an unchanged program: the CA comes from $SSL_CERT_FILE, as CPython's default context reads it
+    monkeypatch.setenv("SSL_CERT_FILE", certs.cafile)
+    assert libvm.run(DEFAULT_CONTEXT_GET, {"url": https_server.url}) == [200, "hello from the test server"]
+    monkeypatch.setenv("SSL_CERT_FILE", certs.other_certfile)  # a certificate of another CA
+    assert libvm.run(DEFAULT_CONTEXT_GET, {"url": https_server.url})[0] == "refused"
+    monkeypatch.delenv("SSL_CERT_FILE")  # no CA at all: verification still on, so refused
+    assert libvm.run(DEFAULT_CONTEXT_GET, {"url": https_server.url})[0] == "refused"
+
+
 HTTPSERVER = """
 import time
 from adafruit_httpserver import Server, Request, Response
