@@ -1,6 +1,7 @@
 # HTTPS GET with adafruit_requests and the board's ssl: runs unchanged on a CircuitPython
 # board and under `socketpool run examples/https_get`. The certificate is verified against the
-# built-in CA bundle, or against the CA in the file HTTPS_CA_FILE names (for a private server).
+# built-in CA bundle, or against the CA in the file HTTPS_CA_FILE names on the drive (for a private
+# server; e.g. /ca.pem beside code.py).
 import os
 
 import adafruit_connection_manager

@@ -5,6 +5,7 @@ settings.toml, so here every address points at a server on loopback.
 """
 
 import os
+import shutil
 import time
 import urllib.request
 import uuid
@@ -28,24 +29,25 @@ def test_http_get_example(http_server):
     assert "Status: 200\nhello from the test server\n" in out
 
 
-def test_https_get_example_verifies_with_the_ca_it_is_given(https_server, certs):
-    out = ok(
-        run_code_py(
-            os.path.join(EXAMPLES, "https_get"),
-            HTTPS_URL=https_server.url + "/get",
-            HTTPS_CA_FILE=certs.cafile,
-            **WIFI,
-        )
-    )
+def example_on_a_drive(tmp_path, name, **files):
+    """A copy of examples/<name> as a board's drive, with ``files`` ({name: text}) added to it."""
+    drive = tmp_path / name
+    shutil.copytree(os.path.join(EXAMPLES, name), str(drive))
+    for fname, text in files.items():
+        (drive / fname).write_text(text)
+    return str(drive)
+
+
+def test_https_get_example_verifies_with_the_ca_it_is_given(https_server, certs, tmp_path):
+    # as on a board, the CA file is on the drive: HTTPS_CA_FILE names it from the drive's root
+    drive = example_on_a_drive(tmp_path, "https_get", **{"ca.pem": certs.ca_pem})
+    out = ok(run_code_py(drive, HTTPS_URL=https_server.url + "/get", HTTPS_CA_FILE="/ca.pem", **WIFI))
     assert "Status: 200\nhello from the test server\n" in out
 
 
 def test_https_get_example_refuses_an_untrusted_server(https_server, tmp_path, certs):
-    other = tmp_path / "other-ca.pem"
-    other.write_text(certs.other_ca_pem)
-    result = run_code_py(
-        os.path.join(EXAMPLES, "https_get"), HTTPS_URL=https_server.url + "/get", HTTPS_CA_FILE=str(other), **WIFI
-    )
+    drive = example_on_a_drive(tmp_path, "https_get", **{"other-ca.pem": certs.other_ca_pem})
+    result = run_code_py(drive, HTTPS_URL=https_server.url + "/get", HTTPS_CA_FILE="/other-ca.pem", **WIFI)
     assert result.returncode == 1
     assert "CERTIFICATE_VERIFY_FAILED" in result.stdout
     assert "Status:" not in result.stdout

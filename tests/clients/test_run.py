@@ -1,5 +1,6 @@
 """``socketpool run``: settings.toml, the traceback, and what code.py sees."""
 
+import os
 import textwrap
 
 import pytest
@@ -214,3 +215,77 @@ def test_syntax_error_in_code_is_shown_with_its_line(tmp_path):
     assert lines[:3] == ["code.py output:", "Traceback (most recent call last):", '  File "code.py", line 2']
     assert lines[3].startswith("SyntaxError: ")  # the wording is the interpreter's
     assert lines[4:] == ["", "Code done running."]
+
+
+# --- the code folder is the board's drive -----------------------------------------------------
+
+DRIVE_CODE = r'''
+import os
+print("cwd", os.getcwd())
+print("file", __file__)
+print("settings", open("/settings.toml").read().split("\n")[0])
+os.mkdir("/static")
+with open("/static/index.html", "w") as f:
+    f.write("<h1>hi</h1>")
+print("static", os.listdir("/static"), os.path.exists("/static/index.html"))
+os.mkdir("/sd")
+os.chdir("/sd")
+print("cwd", os.getcwd())
+with open("log.txt", "w") as f:  # relative to the board's current directory
+    f.write("logged")
+with open("../../../../outside.txt", "w") as f:  # ".." never climbs above the drive's root
+    f.write("clamped")
+with open("/../outside-abs.txt", "w") as f:
+    f.write("clamped")
+os.rename("/sd/log.txt", "/sd/log-1.txt")
+print("sd", sorted(os.listdir("/sd")))
+print("root", sorted(os.listdir("/")))
+try:
+    open("/etc/passwd")
+except OSError as e:
+    print("no /etc/passwd on the drive", type(e).__name__)
+import wifi, socketpool  # socketpool's own modules still see the computer
+print("ip", wifi.radio.ipv4_address is not None)
+'''
+
+
+def test_paths_from_slash_resolve_inside_the_code_folder_and_nothing_outside_is_written(tmp_path):
+    import subprocess
+    import sys
+
+    from client_support import run_env
+
+    drive = tmp_path / "CIRCUITPY"
+    drive.mkdir()
+    (drive / "code.py").write_text(DRIVE_CODE)
+    (drive / "settings.toml").write_text('FIRST = "line"\n')
+    before = set(os.listdir(str(tmp_path)))
+    out = subprocess.run([sys.executable, "-m", "socketpool_tools", "run", str(drive)], env=run_env(),
+                         cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert "cwd /" in lines and "cwd /sd" in lines
+    assert "file code.py" in lines
+    assert 'settings FIRST = "line"' in lines
+    assert "static ['index.html'] True" in lines
+    assert "sd ['log-1.txt']" in lines
+    assert "root ['code.py', 'outside-abs.txt', 'outside.txt', 'sd', 'settings.toml', 'static']" in lines
+    assert "no /etc/passwd on the drive FileNotFoundError" in lines
+    assert "ip True" in lines
+    assert (drive / "static" / "index.html").read_text() == "<h1>hi</h1>"
+    assert (drive / "sd" / "log-1.txt").read_text() == "logged"
+    assert (drive / "outside.txt").read_text() == "clamped"
+    assert set(os.listdir(str(tmp_path))) == before  # nothing written beside the drive
+    assert not os.path.exists("/static/index.html")
+
+
+def test_drive_view_is_taken_away_after_the_run(tmp_path):
+    import builtins
+
+    here = os.getcwd()
+    real_open, real_stat = builtins.open, os.stat
+    d = write(tmp_path, "import os\nos.mkdir('/made')\nprint(open('/code.py').read()[:6])\n")
+    status = cmd_run.run_code(cmd_run.find_code(d), out=open(os.devnull, "w"))
+    assert status == 0
+    assert (tmp_path / "made").is_dir()
+    assert builtins.open is real_open and os.stat is real_stat and os.getcwd() == here

@@ -2,7 +2,8 @@
 
 Inside the run, as on a board: ``import wifi, socketpool, ssl`` give CircuitPython's modules
 (``ssl`` is socketpool_host.cpy_ssl, for this run only), ``os.getenv`` reads ``settings.toml``
-next to code.py (CircuitPython's TOML subset), the folder of code.py and its ``lib/`` are on the
+next to code.py (CircuitPython's TOML subset), the folder of code.py is the board's drive (paths
+from ``/`` resolve inside it, nothing outside it is written: drive.py), it and its ``lib/`` are on the
 import path, and an uncaught exception prints a CircuitPython-style traceback followed by
 ``Code done running.``. The process exit status is 0 when code.py finished, 1 when it raised.
 """
@@ -10,6 +11,8 @@ import path, and an uncaught exception prints a CircuitPython-style traceback fo
 import os
 import sys
 
+from socketpool_tools import drive as _drive
+from socketpool_tools.drive import Drive
 from socketpool_tools.settings import Settings, SettingsError
 
 HELP = "run a CircuitPython code.py on this computer (wifi, socketpool, ssl, settings.toml)"
@@ -84,6 +87,7 @@ def format_exception(exc, code_path, code_dir):
                 break
         else:
             frames = []
+        frames = [fr for fr in frames if fr[0] != _drive.__file__]  # the drive's wrappers: not the board's
         for fn, lineno, name in frames:
             lines.append('  File "%s", line %d, in %s' % (_shown_name(fn, code_dir), lineno, name))
         if isinstance(e, SyntaxError) and e.filename:
@@ -123,9 +127,11 @@ class _RunEnvironment:
         sys.path[:0] = [self.code_dir, os.path.join(self.code_dir, "lib")]
         sys.modules["ssl"] = cpy_ssl
         os.getenv = self.settings.getenv
+        self.drive = Drive(self.code_dir).__enter__()  # paths from / are files of the code folder
         return self
 
     def __exit__(self, *exc):
+        self.drive.__exit__(*exc)
         path, ssl_module, getenv, argv = self._saved
         sys.path[:] = path
         if ssl_module is None:
@@ -152,7 +158,8 @@ def run_code(code_path, out=None):
     status = 0
     with _RunEnvironment(code_path, settings):
         sys.argv[:] = [code_path]
-        scope = {"__name__": "__main__", "__file__": code_path, "__builtins__": __builtins__}
+        # as on a board, code.py is "code.py" on the drive (its directory, "", is the drive's root)
+        scope = {"__name__": "__main__", "__file__": os.path.basename(code_path), "__builtins__": __builtins__}
         try:
             exec(compile(source, code_path, "exec"), scope)
         except SystemExit as e:
