@@ -95,10 +95,6 @@ _OUT_OF_MEMORY = tuple(
 _POLLIN = 1
 _POLLOUT = 4
 
-# longest single engine wait, so Ctrl-C and scheduled callbacks run on a board
-_SLICE_MS = 100
-
-
 # --- the one deadline helper ------------------------------------------------------------
 try:
     _ticks_ms = _time.ticks_ms
@@ -125,14 +121,15 @@ def _deadline(timeout_ms):
     return _ticks_add(_ticks_ms(), timeout_ms)
 
 
-def _slice(deadline):
-    """Milliseconds to wait in the next engine poll; ETIMEDOUT when the deadline has passed."""
+def _left(deadline):
+    """Milliseconds left until ``deadline`` (-1: no deadline); ETIMEDOUT once it has passed.
+    An engine's poll gets all of it: the engine slices its own wait for Ctrl-C."""
     if deadline is None:
-        return _SLICE_MS
+        return -1
     left = _ticks_diff(deadline, _ticks_ms())
     if left <= 0:
         raise _oserror(_ETIMEDOUT)
-    return left if left < _SLICE_MS else _SLICE_MS
+    return left
 
 
 # --- engine ------------------------------------------------------------------------------
@@ -554,7 +551,17 @@ class Socket(_Base):
 
     def _wait(self, events, deadline):
         es = self._live()
-        es.poll(events, _slice(deadline))
+        es.poll(events, _left(deadline))
+
+    def _retry(self, events, deadline, again, op, *args):
+        """The one retry loop: wait for ``events``, then call engine method ``op`` again while it
+        answers ``again`` (-EAGAIN; connect_result: -EINPROGRESS). Runs only after a first try
+        said ``again``; a socket closed meanwhile (another thread) is EBADF."""
+        while True:
+            self._wait(events, deadline)
+            r = getattr(self._live(), op)(*args)
+            if r != again:
+                return r
 
     # --- timeouts ---
     def settimeout(self, value):
@@ -599,10 +606,7 @@ class Socket(_Base):
         es = self._live()
         r = es.accept()
         if r == -_EAGAIN:
-            deadline = _deadline(self._timeout_ms)
-            while r == -_EAGAIN:
-                self._wait(_POLLIN, deadline)
-                r = self._live().accept()
+            r = self._retry(_POLLIN, _deadline(self._timeout_ms), -_EAGAIN, "accept")
         if isinstance(r, int):
             _raise(r)
         nes, ip, port = r
@@ -617,11 +621,8 @@ class Socket(_Base):
         ip, port = self._pool._sockaddr(address, self._family)
         r = es.connect(ip, port)
         if r == -_EINPROGRESS and self._timeout_ms != 0:
-            deadline = _deadline(self._timeout_ms)
             try:
-                while r == -_EINPROGRESS:
-                    self._wait(_POLLOUT, deadline)
-                    r = self._live().connect_result()
+                r = self._retry(_POLLOUT, _deadline(self._timeout_ms), -_EINPROGRESS, "connect_result")
             except OSError as e:
                 if e.errno == _ETIMEDOUT:
                     self.close()  # a timed-out attempt is abandoned, not left half-open
@@ -644,10 +645,7 @@ class Socket(_Base):
             n = bufsize
         r = es.recv_into(buffer, n)
         if r == -_EAGAIN:
-            deadline = _deadline(self._timeout_ms)
-            while r == -_EAGAIN:
-                self._wait(_POLLIN, deadline)
-                r = self._live().recv_into(buffer, n)
+            r = self._retry(_POLLIN, _deadline(self._timeout_ms), -_EAGAIN, "recv_into", buffer, n)
         if r < 0:
             _raise(r)
         return r
@@ -660,10 +658,7 @@ class Socket(_Base):
         n = _recv_size(buffer, bufsize)
         r = es.recvfrom_into(buffer, n)
         if r == -_EAGAIN:
-            deadline = _deadline(self._timeout_ms)
-            while r == -_EAGAIN:
-                self._wait(_POLLIN, deadline)
-                r = self._live().recvfrom_into(buffer, n)
+            r = self._retry(_POLLIN, _deadline(self._timeout_ms), -_EAGAIN, "recvfrom_into", buffer, n)
         if isinstance(r, int):
             _raise(r)
         return r
@@ -675,10 +670,7 @@ class Socket(_Base):
             data = _byte_view(data, False)
         r = es.send(data)
         if r == -_EAGAIN:
-            deadline = _deadline(self._timeout_ms)
-            while r == -_EAGAIN:
-                self._wait(_POLLOUT, deadline)
-                r = self._live().send(data)
+            r = self._retry(_POLLOUT, _deadline(self._timeout_ms), -_EAGAIN, "send", data)
         if r < 0:
             _raise(r)
         return r
@@ -694,15 +686,14 @@ class Socket(_Base):
         deadline = _NOT_YET
         while sent < len(data):
             r = es.send(data[sent:] if sent else data)
-            if r >= 0:
-                sent += r
-            elif r != -_EAGAIN:
-                _raise(r)
-            else:
+            if r == -_EAGAIN:
                 if deadline is _NOT_YET:
                     deadline = _deadline(self._timeout_ms)  # bounds the whole call
-                self._wait(_POLLOUT, deadline)
+                r = self._retry(_POLLOUT, deadline, -_EAGAIN, "send", data[sent:] if sent else data)
                 es = self._live()
+            if r < 0:
+                _raise(r)
+            sent += r
 
     def sendto(self, data, address):
         es = self._live()
@@ -713,10 +704,7 @@ class Socket(_Base):
         ip, port = self._pool._sockaddr(address, self._family)
         r = es.sendto(data, ip, port)
         if r == -_EAGAIN:
-            deadline = _deadline(self._timeout_ms)
-            while r == -_EAGAIN:
-                self._wait(_POLLOUT, deadline)
-                r = self._live().sendto(data, ip, port)
+            r = self._retry(_POLLOUT, _deadline(self._timeout_ms), -_EAGAIN, "sendto", data, ip, port)
         if r < 0:
             _raise(r)
         return r
@@ -766,3 +754,10 @@ class Socket(_Base):
         except Exception:
             pass
         self._pool._used -= 1
+
+
+# A native engine (ports/common/modsocketpool.c) runs Socket's recv_into, recvfrom_into, send,
+# sendall and sendto in C, without a Python frame; a call off the contract's happy path (a check
+# that fails, a name to resolve) goes on to the methods above, and errors are raised by _raise.
+if hasattr(_engine, "hot_path"):
+    _engine.hot_path(Socket, _raise)

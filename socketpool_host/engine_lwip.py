@@ -44,6 +44,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _TOP = os.path.dirname(_HERE)
 _IPSTR_LEN = 48
 _SEND_CHUNK = 256 * 1024  # a read-only buffer is copied at most this much per send call
+# longest single core wait: CPython runs signal handlers (Ctrl-C) only between ctypes calls
+_SLICE_MS = 100
 
 POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
 
@@ -280,7 +282,19 @@ class LwipSocket:
         return self._engine._err(r) if r < 0 else 0
 
     def poll(self, events, timeout_ms):
-        return self._core.sp_poll(self._s, events, timeout_ms)
+        # this driver's one wait: the API layer passes all the time left (-1: no limit), and the
+        # core waits in slices so that Ctrl-C (and a close from another thread) is seen between
+        if timeout_ms == 0:
+            return self._core.sp_poll(self._s, events, 0)
+        end = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        while True:
+            ms = _SLICE_MS
+            if end is not None:
+                ms = min(ms, max(0, int((end - time.monotonic()) * 1000 + 0.999)))
+            s = self._s
+            ready = self._core.sp_poll(s, events, ms) if s else 0
+            if ready or not s or ms < _SLICE_MS:
+                return ready
 
     def close(self):
         s, self._s = self._s, None

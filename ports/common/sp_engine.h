@@ -3,12 +3,13 @@
  *
  * Each native core (ports/esp32: lwIP BSD sockets; ports/rp2040_cyw43: lwIP raw API) implements
  * exactly these functions in plain C over lwIP, with no MicroPython headers. Two thin front ends
- * drive a core: the MicroPython binding (module `_socketpool`, docs/engine-interface.md) and, for
+ * drive a core: the MicroPython binding (ports/common/modsocketpool.c, module `_socketpool`,
+ * docs/engine-interface.md) and, for
  * CI, a shared library built on the host against Debian's liblwip-dev and loaded from CPython.
  *
  * Conventions (mirror docs/engine-interface.md):
- *  - numbers are lwIP's/CircuitPython's: AF_INET 2, AF_INET6 10, SOCK_STREAM 1, SOCK_DGRAM 2,
- *    SOCK_RAW 3, SOL_SOCKET 0xfff, ...
+ *  - numbers are lwIP's/CircuitPython's, named below (SP_AF_INET 2, SP_SOCK_DGRAM 2,
+ *    SP_SOL_SOCKET 0xfff, ...); never a bare literal in a core or the binding
  *  - every call is non-blocking except sp_poll(), which waits at most timeout_ms;
  *  - results are >= 0 on success, or -SP_Exxx (portable codes below) on failure. Each front end
  *    maps SP_Exxx to its interpreter's errno with one table (sp_errno.c gives the names).
@@ -55,6 +56,43 @@ enum sp_err {
     SP_EACCES,
     SP_E_COUNT
 };
+
+/* the interface's numbers: lwIP's and CircuitPython's (docs/engine-interface.md). The cores and
+ * the binding name them; a core translates to its stack where the stack's differ */
+#define SP_AF_UNSPEC 0
+#define SP_AF_INET 2
+#define SP_AF_INET6 10
+
+#define SP_SOCK_STREAM 1
+#define SP_SOCK_DGRAM 2
+#define SP_SOCK_RAW 3
+
+#define SP_IPPROTO_IP 0
+#define SP_IPPROTO_ICMP 1
+#define SP_IPPROTO_TCP 6
+#define SP_IPPROTO_UDP 17
+#define SP_IPPROTO_IPV6 41
+#define SP_IPPROTO_RAW 255
+
+/* setsockopt levels and options */
+#define SP_SOL_SOCKET 0xfff
+#define SP_SO_REUSEADDR 0x0004
+#define SP_SO_KEEPALIVE 0x0008
+#define SP_SO_BROADCAST 0x0020
+#define SP_SO_LINGER 0x0080
+#define SP_TCP_NODELAY 0x01
+#define SP_TCP_KEEPIDLE 0x03
+#define SP_TCP_KEEPINTVL 0x04
+#define SP_TCP_KEEPCNT 0x05
+#define SP_IP_TOS 1
+#define SP_IP_TTL 2
+#define SP_IP_ADD_MEMBERSHIP 3
+#define SP_IP_DROP_MEMBERSHIP 4
+#define SP_IP_MULTICAST_TTL 5
+#define SP_IP_MULTICAST_LOOP 7
+
+/* largest port number */
+#define SP_PORT_MAX 0xffff
 
 /* engine poll bits (Linux/MicroPython values) */
 #define SP_POLLIN 0x01
