@@ -1,6 +1,7 @@
-"""The ESP32 binding (ports/esp32/modsocketpool.c) inside MicroPython's unix port over host lwIP,
-with the API layer on top. Outside CI: it needs a MicroPython checkout, built as in
-docs/engine-esp32.md; point SOCKETPOOL_MICROPYTHON_LWIP at the resulting binary."""
+"""The native binding (ports/common/modsocketpool.c) inside MicroPython's unix port over host lwIP,
+with either core under it and the API layer on top. Outside CI: it needs a MicroPython checkout,
+built as in docs/engine-esp32.md; point SOCKETPOOL_MICROPYTHON_LWIP at the resulting binary, or at
+several (one per core) joined with ":"."""
 
 import os
 import signal
@@ -10,17 +11,17 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("SOCKETPOOL_MICROPYTHON_LWIP")
+BINARIES = [b for b in os.environ.get("SOCKETPOOL_MICROPYTHON_LWIP", "").split(os.pathsep) if b]
 
 pytestmark = pytest.mark.skipif(
-    not BINARY, reason="set SOCKETPOOL_MICROPYTHON_LWIP to a unix-port MicroPython built with "
-    "ports/esp32 over host lwIP (docs/engine-esp32.md); needs MicroPython's sources")
+    not BINARIES, reason="set SOCKETPOOL_MICROPYTHON_LWIP to a unix-port MicroPython built with "
+    "a native core over host lwIP (docs/engine-esp32.md); needs MicroPython's sources")
 
 
-@pytest.fixture(scope="module")
-def results():
+@pytest.fixture(scope="module", params=BINARIES or [None])
+def results(request):
     script = os.path.join(ROOT, "tests", "native", "mp_binding_check.py")
-    p = subprocess.Popen([BINARY, script, ROOT], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    p = subprocess.Popen([request.param, script, ROOT], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True)
     lines = []
     deadline = time.monotonic() + 60
@@ -44,7 +45,8 @@ def results():
 
 
 def test_api_layer_picks_the_native_engine(results):
-    assert results["engine"] == "esp32 True"
+    name, picked = results["engine"].split()
+    assert name in ("esp32", "rp2") and picked == "True"
 
 
 def test_bulk_transfer_timeout_eof_and_refusal(results):

@@ -113,17 +113,8 @@ def test_build_command_dry_run_prints_the_make_lines(capsys, tmp_path):
     assert "build-ESP32_GENERIC_C3/firmware.bin" in out
 
 
-def test_module_build_files_name_only_sources_that_exist():
-    here = os.path.join(ROOT, "ports", "esp32")
-    cmake = open(os.path.join(here, "micropython.cmake")).read()
-    srcs = re.findall(r"\$\{CMAKE_CURRENT_LIST_DIR\}/([\w./]+\.c)", cmake)
-    assert {"modsocketpool.c", "sp_core_esp32.c", "../common/sp_errno.c"} <= set(srcs)
-    mk = open(os.path.join(here, "micropython.mk")).read()
-    mk_srcs = re.findall(r"\$\(SOCKETPOOL_ESP32_DIR\)/([\w./]+\.c)", mk)
-    for src in srcs + mk_srcs:
-        assert os.path.isfile(os.path.join(here, src)), src
-    assert "target_link_libraries(usermod INTERFACE usermod_socketpool)" in cmake
-    assert "SRC_USERMOD_C +=" in mk
+def test_the_sdkconfig_fragment_sets_the_socket_limit():
+    # the build files of both port folders: tests/unit/test_port_build_files.py
     assert "CONFIG_LWIP_MAX_SOCKETS=" in open(fw.SDKCONFIG_FRAGMENT).read()
 
 

@@ -1,0 +1,88 @@
+"""The user C module build files of both native engines (ports/esp32, ports/rp2040_cyw43): each
+port folder has both (micropython.cmake, micropython.mk), both build THE binding in ports/common,
+they name only sources that exist, and a USER_C_MODULES can never pull in both ports (both define
+`_socketpool`). The make files are read by GNU make through the same loop MicroPython's py/py.mk
+runs over USER_C_MODULES (every <dir>/*/micropython.mk, with USERMOD_DIR set)."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PORTS = os.path.join(ROOT, "ports")
+CORES = {"esp32": "sp_core_esp32.c", "rp2040_cyw43": "sp_core_rp2.c"}
+
+# py/py.mk (MicroPython v1.28.0), the part that includes user C modules
+PY_MK_LOOP = """\
+SRC_USERMOD_C :=
+CFLAGS_USERMOD :=
+LDFLAGS_USERMOD :=
+$(foreach module, $(wildcard $(USER_C_MODULES)/*/micropython.mk), \\
+    $(eval USERMOD_DIR = $(patsubst %/,%,$(dir $(module))))\\
+    $(eval include $(module))\\
+)
+all:
+\t@echo $(abspath $(SRC_USERMOD_C))
+"""
+
+
+@pytest.mark.parametrize("folder", sorted(CORES))
+def test_cmake_builds_the_common_binding_from_sources_that_exist(folder):
+    here = os.path.join(PORTS, folder)
+    cmake = open(os.path.join(here, "micropython.cmake")).read()
+    srcs = re.findall(r"\$\{CMAKE_CURRENT_LIST_DIR\}/([\w./]+\.c)", cmake)
+    assert {"../common/modsocketpool.c", "../common/sp_errno.c", CORES[folder]} <= set(srcs)
+    for src in srcs:
+        assert os.path.isfile(os.path.join(here, src)), src
+    assert "target_link_libraries(usermod INTERFACE usermod_socketpool)" in cmake
+    # a second port's cmake file in the same USER_C_MODULES list stops the build
+    assert "if(TARGET usermod_socketpool)" in cmake and "FATAL_ERROR" in cmake
+
+
+def test_no_port_folder_keeps_a_binding_of_its_own():
+    for folder in CORES:
+        names = os.listdir(os.path.join(PORTS, folder))
+        assert not [n for n in names if n.startswith("modsocketpool")], names
+
+
+def _make(tmp_path, *args):
+    if shutil.which("make") is None:
+        pytest.skip("needs GNU make")
+    mk = tmp_path / "py.mk"
+    mk.write_text(PY_MK_LOOP)
+    return subprocess.run(["make", "-s", "-f", str(mk), *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("engine,folder", [("esp32", "esp32"), ("rp2", "rp2040_cyw43")])
+def test_make_picks_one_engine_of_the_ports_folder(tmp_path, engine, folder):
+    for host in ("0", "1"):
+        p = _make(tmp_path, "USER_C_MODULES=" + PORTS, "SOCKETPOOL_ENGINE=" + engine,
+                  "SOCKETPOOL_HOST_LWIP=" + host)
+        assert p.returncode == 0, p.stderr
+        srcs = p.stdout.split()
+        assert os.path.join(PORTS, "common", "modsocketpool.c") in srcs
+        assert os.path.join(PORTS, folder, CORES[folder]) in srcs
+        other = [f for f in CORES if f != folder][0]
+        assert not [s for s in srcs if "/%s/" % other in s], srcs
+        for src in srcs:
+            assert os.path.isfile(src), src
+
+
+def test_make_refuses_a_user_c_modules_that_pulls_in_both_ports(tmp_path):
+    p = _make(tmp_path, "USER_C_MODULES=" + PORTS)
+    assert p.returncode != 0
+    assert "two native engines" in p.stderr and "SOCKETPOOL_ENGINE" in p.stderr
+
+
+def test_make_with_a_folder_of_one_port_needs_no_choice(tmp_path):
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    for name in ("esp32", "common", "host"):
+        os.symlink(os.path.join(PORTS, name), str(mods / name))
+    p = _make(tmp_path, "USER_C_MODULES=" + str(mods))
+    assert p.returncode == 0, p.stderr
+    assert "sp_core_esp32.c" in p.stdout and "modsocketpool.c" in p.stdout
