@@ -13,6 +13,32 @@ import errno as _errno
 import select as _select
 import socket as _socket
 
+try:
+    from micropython import const
+except ImportError:  # CPython reads this file too (tools, tests): const is the value itself
+
+    def const(x):
+        return x
+
+# const: folded into the bytecode where used (no global lookup per call on MicroPython)
+_POLLIN = const(1)
+_POLLOUT = const(4)
+_POLLERR = const(8)
+_POLLHUP = const(16)
+_POLL_ALL = const(29)  # IN | OUT | ERR | HUP
+
+# An engine socket keeps its whole state in one int, ``_k`` (a socket costs less heap than with an
+# attribute per field): the lwIP type, a V6 bit, the state, and the latched RESET bit.
+_TYPE_BITS = const(3)
+_V6 = const(4)
+_NEW = const(0)
+_CONNECTING = const(8)
+_CONNECTED = const(16)
+_LISTENING = const(24)
+_STATE = const(24)
+_RESET = const(32)
+_NOT_PLAIN_TCP = const(35)  # _RESET | _TYPE_BITS: anything but a TCP socket without a latched reset
+
 NAME = "micropython"
 MAX_SLOTS = 8
 IPV6 = hasattr(_socket, "AF_INET6")
@@ -94,11 +120,6 @@ _OPTIONS = {
 }
 OPTIONS = tuple(sorted(_OPTIONS))
 
-_POLLIN = 1
-_POLLOUT = 4
-_POLLERR = 8
-_POLLHUP = 16
-_POLL_ALL = _POLLIN | _POLLOUT | _POLLERR | _POLLHUP
 
 # Linux: no SIGPIPE for a send to a peer that has gone (the unix port's send takes flags)
 _SEND_FLAGS = 0x4000 if _LINUX else 0
@@ -209,16 +230,6 @@ def _forget(sock):
                 pass
 
 
-# An engine socket keeps its whole state in one int, ``_k`` (a socket costs less heap than with an
-# attribute per field): the lwIP type, a V6 bit, the state, and the latched RESET bit.
-_TYPE_BITS = 3
-_V6 = 4
-_NEW = 0
-_CONNECTING = 8
-_CONNECTED = 16
-_LISTENING = 24
-_STATE = 24
-_RESET = 32
 
 
 def _peer(ip, port):
@@ -359,9 +370,10 @@ class MPSocket:
         return k & _STATE != _CONNECTING or self.connect_result() != 0
 
     def recv_into(self, buf, nbytes):
-        if self._k & _RESET:
-            return -ECONNRESET
-        if self._k & _TYPE_BITS != 1:
+        # the hot path of the stock firmware: one frame, one attribute test, one firmware call
+        if self._k & _NOT_PLAIN_TCP != 1:
+            if self._k & _RESET:
+                return -ECONNRESET
             return self._recv_datagram(buf, nbytes)
         try:
             # non-blocking readinto gathers everything queued (TCP); None = nothing queued

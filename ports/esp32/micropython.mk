@@ -9,25 +9,10 @@
 #
 # (USER_C_MODULES for make ports is the directory holding module directories: <socketpool>/ports
 # holds both native engines, which both define `_socketpool`, so SOCKETPOOL_ENGINE picks one; a
-# directory holding only this folder (and common/, host/) needs no SOCKETPOOL_ENGINE.)
+# directory holding only this folder (with common/ and host/) needs no SOCKETPOOL_ENGINE.)
 ifeq ($(filter-out esp32,$(SOCKETPOOL_ENGINE)),)
-ifdef SOCKETPOOL_PORT_DIR
-$(error socketpool: USER_C_MODULES holds two native engines ($(SOCKETPOOL_PORT_DIR) and $(USERMOD_DIR)), both `_socketpool`: set SOCKETPOOL_ENGINE=esp32 or SOCKETPOOL_ENGINE=rp2)
-endif
-SOCKETPOOL_PORT_DIR := $(USERMOD_DIR)
-SOCKETPOOL_COMMON_DIR := $(USERMOD_DIR)/../common
-
-SRC_USERMOD_C += $(SOCKETPOOL_COMMON_DIR)/modsocketpool.c
-SRC_USERMOD_C += $(SOCKETPOOL_COMMON_DIR)/sp_errno.c
-SRC_USERMOD_C += $(SOCKETPOOL_PORT_DIR)/sp_core_esp32.c
-
-CFLAGS_USERMOD += -I$(SOCKETPOOL_PORT_DIR) -I$(SOCKETPOOL_COMMON_DIR) '-DSP_ENGINE_NAME="esp32"'
-
-ifeq ($(SOCKETPOOL_HOST_LWIP),1)
-SRC_USERMOD_C += $(SOCKETPOOL_PORT_DIR)/../host/sp_host_platform.c
-SRC_USERMOD_C += $(SOCKETPOOL_PORT_DIR)/../host/sp_host_tun.c
-CFLAGS_USERMOD += -I/usr/include/lwip -DSP_HOST_PLATFORM=1 -DSP_HOST_CLOCK=0 \
-	-DSP_WAIT_WITH_POLL=1 -DSP_DNS=0
-LDFLAGS_USERMOD += -llwip -lpthread
-endif
+SOCKETPOOL_CORE_SRC := sp_core_esp32.c
+SOCKETPOOL_CORE_CFLAGS := '-DSP_ENGINE_NAME="esp32"'
+SOCKETPOOL_HOST_CFLAGS := -DSP_WAIT_WITH_POLL=1
+include $(USERMOD_DIR)/../common/socketpool.mk
 endif

@@ -230,7 +230,10 @@ def test_the_frozen_manifest_names_every_api_layer_file():
 
 
 def test_the_modules_sources_build_with_werror_in_firmware():
-    cmake = open(os.path.join(ROOT, "ports", "esp32", "micropython.cmake")).read()
+    port = open(os.path.join(ROOT, "ports", "esp32", "micropython.cmake")).read()
+    assert "set(SOCKETPOOL_WERROR ON)" in port
+    # the part both port folders share (ports/common/socketpool.cmake) applies it
+    cmake = open(os.path.join(ROOT, "ports", "common", "socketpool.cmake")).read()
     assert "target_sources(usermod_socketpool INTERFACE ${SOCKETPOOL_SOURCES})" in cmake
     assert re.search(r'set_source_files_properties\(\$\{SOCKETPOOL_SOURCES\} PROPERTIES '
                      r'COMPILE_OPTIONS "-Wall;-Wextra;-Werror"\)', cmake)

