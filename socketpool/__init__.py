@@ -84,6 +84,13 @@ _EAGAIN = _errno.EAGAIN
 _EBADF = _errno.EBADF
 _ETIMEDOUT = _errno.ETIMEDOUT
 _EINPROGRESS = _errno.EINPROGRESS
+_EHOSTUNREACH = _errno.EHOSTUNREACH
+_ECONNREFUSED = _errno.ECONNREFUSED
+_EINVAL = _errno.EINVAL
+_ENOPROTOOPT = getattr(_errno, "ENOPROTOOPT", 92 if _sys.platform != "esp32" else 109)
+_EOPNOTSUPP = _errno.EOPNOTSUPP
+_EALREADY = _errno.EALREADY
+_EISCONN = getattr(_errno, "EISCONN", 106 if _sys.platform != "esp32" else 127)
 _EPIPE = getattr(_errno, "EPIPE", 32)  # absent from the errno module of MicroPython ports
 
 # what a stack says when it has no socket left to give (the contract: "Out of sockets")
@@ -112,12 +119,20 @@ except AttributeError:  # CPython
         return a - b
 
 
+# MicroPython's ticks wrap after 2**30 ms and ticks_diff is only right within 2**29 ms: a longer
+# timeout (up to any finite number of seconds: settimeout(1e306) is kept, not cut) is counted
+# down slice by slice instead, as [ms left, ticks of the last look]
+_LONG_MS = 1 << 28
+
+
 def _deadline(timeout_ms):
     """Deadline for a wait that starts now; None = wait forever. Non-blocking: EAGAIN."""
     if timeout_ms == 0:
         raise _oserror(_EAGAIN)
     if timeout_ms < 0:
         return None
+    if timeout_ms >= _LONG_MS:
+        return [timeout_ms, _ticks_ms()]
     return _ticks_add(_ticks_ms(), timeout_ms)
 
 
@@ -126,10 +141,17 @@ def _left(deadline):
     An engine's poll gets all of it: the engine slices its own wait for Ctrl-C."""
     if deadline is None:
         return -1
-    left = _ticks_diff(deadline, _ticks_ms())
+    if isinstance(deadline, list):
+        now = _ticks_ms()
+        deadline[0] -= _ticks_diff(now, deadline[1])
+        deadline[1] = now
+        left = deadline[0]
+    else:
+        left = _ticks_diff(deadline, _ticks_ms())
     if left <= 0:
         raise _oserror(_ETIMEDOUT)
-    return left
+    # a long timeout goes down in waits of at most _LONG_MS (a C int, a MicroPython small int)
+    return left if left < _LONG_MS else _LONG_MS
 
 
 # --- engine ------------------------------------------------------------------------------
@@ -348,8 +370,9 @@ class SocketPool:
     def socket(self, family=AF_INET, type=SOCK_STREAM, proto=IPPROTO_IP):
         """A new blocking, unconnected socket (``RuntimeError('Out of sockets')`` when none free)."""
         for v in (family, type, proto):
-            if not isinstance(v, int):
+            if not isinstance(v, (int, bool)):  # a bool is an int, as on CircuitPython (and CPython)
                 raise TypeError("family, type and proto must be ints")
+        family, type, proto = int(family), int(type), int(proto)
         if family not in (self.AF_INET, self.AF_INET6):
             raise NotImplementedError("address family %d" % family)
         if family == self.AF_INET6 and not _engine.IPV6:
@@ -358,24 +381,34 @@ class SocketPool:
             raise ValueError("socket type must be SOCK_STREAM, SOCK_DGRAM or SOCK_RAW")
         if type == self.SOCK_RAW and not _engine.RAW:
             raise NotImplementedError("SOCK_RAW is not available on this engine")
+        if proto < 0 or proto > 255:
+            raise ValueError("proto must be 0-255 (an IP protocol number)")
+        if type != self.SOCK_RAW:
+            proto = 0  # as CircuitPython: proto only matters for SOCK_RAW
         if not self._take_slot():
             raise RuntimeError("Out of sockets")
-        es = _engine.socket(family, type, proto)
-        if isinstance(es, int) and es in _OUT_OF_MEMORY:
-            # the stack ran out of sockets of this kind before the pool's slots did (rp2: the
-            # UDP PCB pool, one of which mDNS holds): a forgotten socket may free one
-            _gc.collect()
+        try:
             es = _engine.socket(family, type, proto)
             if isinstance(es, int) and es in _OUT_OF_MEMORY:
-                self._used -= 1
-                raise RuntimeError("Out of sockets")
-        if isinstance(es, int):
+                # the stack ran out of sockets of this kind before the pool's slots did (rp2: the
+                # UDP PCB pool, one of which mDNS holds): a forgotten socket may free one
+                _gc.collect()
+                es = _engine.socket(family, type, proto)
+                if isinstance(es, int) and es in _OUT_OF_MEMORY:
+                    es = None
+        except BaseException:
+            self._used -= 1  # no error path keeps a slot
+            raise
+        if es is None or isinstance(es, int):
             self._used -= 1
+            if es is None:
+                raise RuntimeError("Out of sockets")
             raise _oserror(-es)
         return Socket(_TOKEN, self, es, family, type, -1)
 
-    def _sockaddr(self, address, family):
-        """The one address parser: ``(host, port)`` to ``(ip, port)`` for this family."""
+    def _sockaddr(self, address, family, bind=False):
+        """The one address parser: ``(host, port)`` to ``(ip, port)`` for this family. Only
+        ``bind`` takes "" (any); a destination is never "", 0.0.0.0 or :: (EHOSTUNREACH)."""
         if not isinstance(address, (tuple, list)):
             raise TypeError("address must be a (host, port) tuple")
         if len(address) != 2:
@@ -384,9 +417,28 @@ class SocketPool:
         if not isinstance(host, str):
             raise TypeError("host must be a str")
         _check_port(port)
-        if host == "":
+        if host == "" and bind:
             return ("::" if family == self.AF_INET6 else "0.0.0.0"), port
-        return self.getaddrinfo(host, port, family)[0][4][0], port
+        ip = self.getaddrinfo(host, port, family)[0][4][0]
+        if not bind and (ip == "0.0.0.0" or (":" in ip and not ip.replace(":", "").strip("0"))):
+            raise _oserror(_EHOSTUNREACH)  # the unspecified address is nobody's
+        return ip, port
+
+
+# the contract's options take an int (a bytes value is read as the C int a C caller would pass)
+_INT_OPTIONS = ((0xFFF, 4), (6, 1), (0, 5))
+_INT_MIN = -(1 << 31)
+_INT_MAX = (1 << 31) - 1
+
+
+def _option_int(value, one_byte_ok):
+    b = bytes(value)
+    if len(b) == 1 and one_byte_ok:
+        return b[0]  # IP_MULTICAST_TTL as one byte (Linux and lwIP read a u8)
+    if len(b) != 4:
+        raise ValueError("option value must be an int or 4 bytes (a C int)")
+    v = int.from_bytes(b, _sys.byteorder)
+    return v - (1 << 32) if v > _INT_MAX else v
 
 
 class _Token:
@@ -575,6 +627,9 @@ class Socket(_Base):
         if value == 0:
             self._timeout_ms = 0
             return
+        if value > 1e300:  # value * 1000 would be inf: whole seconds are exact enough there
+            self._timeout_ms = int(value) * 1000
+            return
         ms = value * 1000
         ims = int(ms)
         if ims < ms:
@@ -587,7 +642,7 @@ class Socket(_Base):
     # --- connection set-up ---
     def bind(self, address):
         es = self._live()
-        ip, port = self._pool._sockaddr(address, self._family)
+        ip, port = self._pool._sockaddr(address, self._family, True)
         r = es.bind(ip, port)
         if r < 0:
             _raise(r)
@@ -604,6 +659,8 @@ class Socket(_Base):
 
     def accept(self):
         es = self._live()
+        if self._type != SocketPool.SOCK_STREAM:
+            raise _oserror(_EOPNOTSUPP)
         r = es.accept()
         if r == -_EAGAIN:
             r = self._retry(_POLLIN, _deadline(self._timeout_ms), -_EAGAIN, "accept")
@@ -619,7 +676,10 @@ class Socket(_Base):
     def connect(self, address):
         es = self._live()
         ip, port = self._pool._sockaddr(address, self._family)
-        r = es.connect(ip, port)
+        if port == 0:  # nothing listens on port 0: the same answer from every stack, at once
+            r = -_ECONNREFUSED if self._type == SocketPool.SOCK_STREAM else -_EINVAL
+        else:
+            r = es.connect(ip, port)
         if r == -_EINPROGRESS and self._timeout_ms != 0:
             try:
                 r = self._retry(_POLLOUT, _deadline(self._timeout_ms), -_EINPROGRESS, "connect_result")
@@ -628,6 +688,10 @@ class Socket(_Base):
                     self.close()  # a timed-out attempt is abandoned, not left half-open
                 raise
         if r < 0:
+            if r != -_EINPROGRESS and r != -_EALREADY and r != -_EISCONN:
+                # a failed attempt closes the socket, as a timed-out one does: no stack can be
+                # trusted to connect the same socket again (docs/contract-notes.md)
+                self.close()
             _raise(r)
 
     # --- receive ---
@@ -702,6 +766,8 @@ class Socket(_Base):
         if self._type == SocketPool.SOCK_STREAM:
             return self.send(data)  # TCP: the address is ignored
         ip, port = self._pool._sockaddr(address, self._family)
+        if port == 0:
+            raise _oserror(_EINVAL)  # no datagram can arrive at port 0 (Linux says so; lwIP sends)
         r = es.sendto(data, ip, port)
         if r == -_EAGAIN:
             r = self._retry(_POLLOUT, _deadline(self._timeout_ms), -_EAGAIN, "sendto", data, ip, port)
@@ -714,6 +780,7 @@ class Socket(_Base):
         es = self._live()
         if not isinstance(level, int) or not isinstance(optname, int):
             raise TypeError("level and optname must be ints")
+        contract = (level, optname) in _INT_OPTIONS
         if isinstance(value, bool):
             value = int(value)
         elif not isinstance(value, int):
@@ -723,6 +790,18 @@ class Socket(_Base):
                 memoryview(value)
             except TypeError:
                 raise TypeError("value must be an int or bytes-like")
+            if contract:
+                value = _option_int(value, optname == SocketPool.IP_MULTICAST_TTL)
+        if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
+            # CircuitPython: "overflow converting long int to machine word"; never cut to 32 bits
+            raise OverflowError("option value does not fit a C int")
+        if not _INT_MIN <= level <= _INT_MAX or not _INT_MIN <= optname <= _INT_MAX:
+            raise _oserror(_ENOPROTOOPT)
+        if level == SocketPool.IPPROTO_IP and optname == SocketPool.IP_MULTICAST_TTL:
+            if self._type != SocketPool.SOCK_DGRAM:
+                raise _oserror(_ENOPROTOOPT)  # lwIP's answer on TCP (Linux: EINVAL)
+            if not 0 <= value <= 255:
+                raise ValueError("IP_MULTICAST_TTL must be 0-255")
         r = es.setsockopt(level, optname, value)
         if r < 0:
             _raise(r)

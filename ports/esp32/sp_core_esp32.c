@@ -328,9 +328,12 @@ int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
     return sp_wrap(fd, s->family, s->type, SP_ST_CONNECTED, out);
 }
 
-/* a reset while connecting is a refusal (contract, deliberate fix) */
+/* a reset while connecting is a refusal (contract, deliberate fix); lwIP gives up its SYN
+ * retries with ERR_ABRT (ECONNABORTED): a SYN never answered is ETIMEDOUT, as on the Pico W core */
 static int sp_connect_failed(sp_sock_t *s, int code) {
-    if (code == SP_ECONNRESET || code == SP_ECONNABORTED) {
+    if (code == SP_ECONNABORTED) {
+        code = SP_ETIMEDOUT;
+    } else if (code == SP_ECONNRESET) {
         code = SP_ECONNREFUSED;
     }
     s->state = SP_ST_NEW;

@@ -107,11 +107,21 @@ def test_every_address_call_refuses_them_and_the_socket_stays_usable(pool, socke
 def test_connect_to_a_long_form_ipv6_literal(target, sockets):
     if not target.ipv6:
         pytest.skip("target %s has no IPv6" % target.name)
-    with peers.TcpPeer("::1", peers.echo) as peer:
+    peer_host, _target_host = peers.loopback("ipv6", target)
+    # the peer's address written out in full: every group, leading zeros
+    long_form = ":".join("%04x" % int(g or "0", 16) for g in _expand(peer_host))
+    with peers.TcpPeer(peer_host, peers.echo) as peer:
         s = sockets(10)
         s.settimeout(5)
-        s.connect(("0:0:0:0:0:0:0:1", peer.port))
+        s.connect((long_form, peer.port))
         s.sendall(b"v6")
         buf = bytearray(4)
         assert s.recv_into(buf) == 2
         s.close()
+
+
+def _expand(ip):
+    head, _sep, tail = ip.partition("::")
+    h = head.split(":") if head else []
+    t = tail.split(":") if tail else []
+    return h + ["0"] * (8 - len(h) - len(t)) + t if _sep else h
