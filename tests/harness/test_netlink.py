@@ -100,3 +100,53 @@ def test_without_root_the_link_says_so(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(netlink.LinkError, match="needs root"):
         netlink.Link()
+
+
+def _own_links():
+    return {n for n in _namespaces() if n.startswith("sp-link-%d-" % os.getpid())}
+
+
+def test_micropython_target_on_the_micropython_engine_keeps_loopback_and_drops_the_link():
+    """The stock unix port (kernel sockets): the link made before it started goes again."""
+    from socketpool_tools.remote_target import RemoteTarget, TargetOptions
+    from socketpool_tools.target_names import parse_target
+
+    before = _own_links()
+    t = RemoteTarget(parse_target("micropython"), TargetOptions())
+    try:
+        assert t.engine_name == "micropython"
+        assert (t.host, t.peer_host, t.peer_socket_module) == ("127.0.0.1", "127.0.0.1", None)
+        assert _own_links() == before
+    finally:
+        t.close()
+
+
+LWIP_UNIX = os.environ.get("SOCKETPOOL_MICROPYTHON_LWIP")
+
+
+@pytest.mark.skipif(not LWIP_UNIX, reason="set SOCKETPOOL_MICROPYTHON_LWIP to a unix port built with "
+                    "ports/esp32 over host lwIP (docs/emulated-pico-w.md); needs MicroPython's sources")
+def test_micropython_target_over_host_lwip_reaches_kernel_peers_over_the_link():
+    from socketpool_tools.remote_target import RemoteTarget, TargetOptions
+    from socketpool_tools.target_names import parse_target
+
+    t = RemoteTarget(parse_target("micropython:" + LWIP_UNIX), TargetOptions())
+    try:
+        assert t.engine_name != "micropython"
+        assert (t.host, t.peer_host) == (netlink.TARGET_IP, netlink.PEER_IP)
+        with t.peer_socket_module.socket(socket.AF_INET, socket.SOCK_STREAM) as lst:
+            lst.settimeout(30)
+            lst.bind((t.peer_host, 0))
+            lst.listen(1)
+            s = t.pool.socket(t.pool.AF_INET, t.pool.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect((t.peer_host, lst.getsockname()[1]))
+            conn, addr = lst.accept()
+            with conn:
+                assert addr[0] == t.host
+                assert s.send(b"unix port") == 9
+                conn.settimeout(30)
+                assert conn.recv(16) == b"unix port"
+            s.close()
+    finally:
+        t.close()

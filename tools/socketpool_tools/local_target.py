@@ -12,7 +12,7 @@ import sys
 from socketpool_tools import netlink
 from socketpool_tools.target_names import LOCAL_ENGINES
 
-LINK_ENV = "SOCKETPOOL_HOST_LINK"
+LINK_ENV = netlink.ENV
 
 
 # Buffers of odd kinds built where the target runs (a remote proxy passes only bytes and

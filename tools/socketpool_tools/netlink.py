@@ -22,6 +22,7 @@ import socket as _socket
 import subprocess
 import threading
 
+ENV = "SOCKETPOOL_HOST_LINK"  # read by ports/host/sp_host_platform.c when lwIP starts
 DEV = "sptun0"
 PEER_IP, TARGET_IP, PREFIX = "10.53.0.1", "10.53.0.2", 24
 PEER_IP6, TARGET_IP6 = "fd53::1", "fd53::2"

@@ -47,7 +47,8 @@ def pytest_addoption(parser):
     group.addoption("--bootrom", default=None, help="RP2040 bootrom image for rp2040js targets")
     group.addoption("--link", default="auto", choices=("auto", "slip", "none"),
                     help="rp2040js: the SLIP link to this computer (RPI_PICO_W_SLIP firmware): auto "
-                    "(use it when the board answers), slip (required), none (default auto)")
+                    "(use it when the board answers), slip (required), none (default auto); micropython: "
+                    "auto makes the host-lwIP TUN link for a unix port with a native binding, none not")
     group.addoption("--no-soft-reset", action="store_true",
                     help="do not soft-reset a serial target first (a unix port behind a serial server)")
 

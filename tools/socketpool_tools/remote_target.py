@@ -8,6 +8,7 @@ import time
 
 from socketpool_tools import redact as _redact
 from socketpool_tools import remote as _remote
+from socketpool_tools import netlink as _netlink
 from socketpool_tools import slip_link as _slip
 from socketpool_tools.deploy import board_files, deploy_files
 from socketpool_tools.local_target import BUFFER_HELPERS
@@ -53,7 +54,8 @@ class TargetOptions:
         self.baudrate = baudrate
         self.bootrom = bootrom
         self.soft_reset = soft_reset  # off for a device that a soft reset ends (the unix port)
-        self.link = link  # rp2040js: "auto", "slip" (required) or "none" (slip_link.py)
+        self.link = link  # rp2040js: "auto", "slip" (required) or "none" (slip_link.py);
+        # micropython: "auto" or "none", the host-lwIP link (netlink.py)
 
 
 SETUP = """
@@ -77,6 +79,7 @@ class RemoteTarget:
     ``pool`` is a ``remote.PoolProxy`` whose calls run on the target."""
 
     remote = True
+    host6 = peer_host6 = "::1"
 
     def __init__(self, spec, options=None):
         self.spec = spec
@@ -85,6 +88,8 @@ class RemoteTarget:
         self._proc = None
         self._repl = None
         self._link = None
+        self._host_link = None  # micropython: the TUN link of a unix port over host lwIP
+        self.peer_socket_module = None  # None: CPython's socket module in this thread's namespace
         self.log = None
         if options.log_dir:
             os.makedirs(options.log_dir, exist_ok=True)
@@ -102,6 +107,9 @@ class RemoteTarget:
                 env = dict(os.environ)
                 dirs = board_library_dirs()
                 env["MICROPYPATH"] = ":".join(dirs + [".frozen"])
+                self._host_link = self._open_host_link(options.link)
+                if self._host_link is not None:
+                    env[_netlink.ENV] = self._host_link.env
                 # the unix port puts its cwd first on sys.path: run it in the project, so a
                 # socketpool.py in the user's directory cannot shadow the library
                 self._proc = PtyProcess([binary, "-X", "heapsize=%s" % MICROPYTHON_HEAP], env=env, cwd=dirs[0])
@@ -151,6 +159,8 @@ class RemoteTarget:
                     self.peer_host = options.peer_host or detect_lan_address(ip)
             elif self._link is not None:
                 self._use_link()
+            elif self._host_link is not None:
+                self._use_host_link()
             elif options.peer_host:
                 self.peer_host = options.peer_host
             self._note("engine %s, ipv6=%s raw=%s slots=%s, target host %s, peer host %s" % (
@@ -187,6 +197,32 @@ class RemoteTarget:
             raise TargetError("the board sent nothing over the SLIP link: is the firmware built for "
                               "the RPI_PICO_W_SLIP board (ports/rp2040_cyw43/boards)?")
         self._note("the board sent nothing over the SLIP link (a firmware without it): peers on 127.0.0.1")
+
+    def _open_host_link(self, mode):
+        """micropython: the host-lwIP link (netlink.py) for a unix port built with a native
+        binding over host lwIP, made before the process starts (its lwIP opens the device from
+        SOCKETPOOL_HOST_LINK); None when --link none or (auto) it cannot be made here."""
+        if mode not in ("auto", "none"):
+            raise TargetError("--link for a micropython target: auto or none, not %r" % mode)
+        if mode == "none":
+            return None
+        try:
+            return _netlink.Link()
+        except _netlink.LinkError as e:
+            self._note("no host-lwIP link (%s): a native binding's peers would be on its own loopback" % e)
+            return None
+
+    def _use_host_link(self):
+        """A native engine on the unix port is the binding over host lwIP (its own stack): the
+        peers go to the link. The MicroPython engine uses the kernel's sockets: no link."""
+        if self.engine_name == "micropython":
+            self._host_link.close()
+            self._host_link = None
+            return
+        link = self._host_link
+        self.host, self.peer_host = link.host, link.peer_host
+        self.host6, self.peer_host6 = link.host6, link.peer_host6
+        self.peer_socket_module = link.sockets
 
     def _set_up(self):
         """Import socketpool on the target, join Wi-Fi, make the pool and the proxies of it."""
@@ -283,6 +319,9 @@ class RemoteTarget:
         if self._link is not None:
             self._link.close()
             self._link = None
+        if self._host_link is not None:
+            self._host_link.close()
+            self._host_link = None
         if self.log is not None:
             self.log.close()
             self.log = None
