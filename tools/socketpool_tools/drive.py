@@ -11,7 +11,8 @@ path (``/`` at first) and ``os.chdir`` moves within the drive (the process's own
 so C code handed a relative path lands in the drive too).
 
 Left as they are: a path already inside the folder (a library's ``__file__`` and paths made from
-it), calls made by socketpool itself (its engines read the computer's network
+it), a path inside Python's own directories or the import path (where import machinery and
+libraries find their files), calls made by socketpool itself (its engines read the computer's network
 configuration), an integer file descriptor, and paths handed straight to C code (for example an
 absolute path given to ``ssl``'s certificate loaders; CircuitPython's ssl takes the certificate
 as data, ``load_verify_locations(cadata=...)``).
@@ -36,8 +37,17 @@ _CALLER_DEPTH = 8
 
 
 def _package_dir(name):
+    """The directory of top-level package ``name`` (found, not imported), with a trailing sep."""
+    import importlib.util
+
     mod = sys.modules.get(name)
     path = getattr(mod, "__file__", None)
+    if path is None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        path = spec.origin if spec is not None else None
     return os.path.dirname(os.path.abspath(path)) + os.sep if path else None
 
 
@@ -49,6 +59,7 @@ class Drive:
         self.cwd = "/"  # the board's current directory
         self._saved = None
         self._own = ()
+        self._host_dirs = ()
 
     # --- the translation ---
     def board_path(self, path):
@@ -84,6 +95,8 @@ class Drive:
         text = os.fsdecode(os.fspath(path))
         if text == self.root or text.startswith(self.root + os.sep):
             return path  # already a file of the drive (a library's __file__ and what is made from it)
+        if text.startswith(self._host_dirs):
+            return path  # Python's and the libraries' own files, as import machinery looks them up
         return self.board_to_host(path)
 
     # --- installing ---
@@ -93,6 +106,10 @@ class Drive:
         own = [_package_dir(n) for n in ("socketpool", "socketpool_host", "wifi")]
         own.append(os.path.dirname(os.path.abspath(socketpool_tools.__file__)) + os.sep)
         self._own = tuple(d for d in own if d)
+        lib = os.path.join(self.root, "lib")
+        dirs = [d for d in sys.path if d and os.path.isabs(d) and d.rstrip(os.sep) and d not in (self.root, lib)]
+        dirs += [sys.prefix, sys.base_prefix, sys.exec_prefix]
+        self._host_dirs = self._own + tuple(os.path.join(d, "") for d in dirs)
         self._saved = {"open": builtins.open, "io.open": io.open, "os.getcwd": os.getcwd,
                        "os.chdir": os.chdir, "cwd": os.getcwd()}
         for name in _PATH_FUNCTIONS + _TWO_PATH_FUNCTIONS:
