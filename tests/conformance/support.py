@@ -12,6 +12,14 @@ from . import peers
 Net = collections.namedtuple("Net", "name af peer_host target_host")
 
 
+def bulk_bytes(target, want):
+    """``want`` bytes, or what the target's heap can spare for one buffer if that is less (a
+    board's heap is a few hundred KB: ``bulk_limit``, measured when the target is set up). A case
+    that builds a big buffer on the target makes its point with what fits."""
+    limit = getattr(target, "bulk_limit", None)
+    return min(want, limit) if limit else want
+
+
 def make_net(name, target, pool):
     if name == "ipv6" and not target.ipv6:
         pytest.skip("target %s has no IPv6 (contract section 6)" % target.name)

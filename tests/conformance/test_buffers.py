@@ -10,7 +10,7 @@ proxy passes only bytes and bytearray by value.
 import pytest
 
 from . import peers
-from .support import tcp_client, udp_socket
+from .support import bulk_bytes, tcp_client, udp_socket
 
 # (kind, typecode): array.array, a memoryview of one, a bytearray's memoryview.cast (MicroPython
 # has no cast: a memoryview of an array there)
@@ -24,7 +24,7 @@ def pattern(n):
 
 @pytest.mark.parametrize("kind,tc", WIDE, ids=WIDE_IDS)
 def test_sendall_sends_every_byte_of_a_wide_item_buffer(target, sockets, net4, kind, tc):
-    data = pattern(2 * 1024 * 1024)
+    data = pattern(bulk_bytes(target, 2 * 1024 * 1024))  # on a board: what its heap spares
     buf = target.buffer(kind, tc, data)
     with peers.TcpPeer(net4.peer_host, peers.sink) as peer:
         s = tcp_client(sockets, net4, peer, timeout=20)

@@ -70,6 +70,9 @@ if not _sp_wifi.connected:
     _sp_wifi.connect(%r, %r)
 """
 
+FREE_HEAP = "gc.mem_free() if hasattr(gc, 'mem_free') else 0"
+BULK_SHARE = 6  # one case's big buffer may take this share of the free heap (a copy may be made)
+
 FACTS = ("(socketpool._engine.NAME, bool(socketpool._engine.IPV6), bool(socketpool._engine.RAW), "
          "socketpool._engine.MAX_SLOTS)")
 
@@ -151,6 +154,8 @@ class RemoteTarget:
                     self._join = JOIN_WIFI % (ssid, password or "")
             self._set_up()
             self.engine_name, self.ipv6, self.raw, self.slots = self.session.run(FACTS)
+            free = self.session.run(FREE_HEAP)
+            self.bulk_limit = free // BULK_SHARE if free else None
             self.host = self.peer_host = "127.0.0.1"
             if board:
                 ip = self.session.run("str(_sp_wifi.ipv4_address or '')")
