@@ -129,6 +129,9 @@ class _Transport(io.IOBase):
         return self._sock.ioctl(req, arg)
 
 
+NONBLOCKING_HANDSHAKE_S = 10  # an accepted non-blocking socket's handshake waits at most this
+
+
 class SSLSocket:
     """A pool socket with TLS on top: ``connect``, ``send``, ``recv_into``, ``close`` ..."""
 
@@ -138,6 +141,7 @@ class SSLSocket:
         self._server_side = server_side
         self._hostname = server_hostname
         self._tls = None
+        self._timeout = None
 
     def _handshake(self, server_side, hostname):
         ctx = self._context._native(server_side)
@@ -168,11 +172,25 @@ class SSLSocket:
             self._sock.close()
             raise
 
+    def bind(self, address):
+        self._sock.bind(address)
+
+    def listen(self, backlog):
+        self._sock.listen(backlog)
+
     def accept(self):
+        """Accept a connection and do its TLS handshake (as CircuitPython): ``(SSLSocket, addr)``."""
         sock, addr = self._sock.accept()
         child = SSLSocket(self._context, sock, True, None)
+        child._timeout = self._timeout  # the accepted pool socket inherited it too
         try:
+            # as CircuitPython: the handshake completes even on a non-blocking socket (here
+            # within NONBLOCKING_HANDSHAKE_S, so a silent client cannot hang the server)
+            if self._timeout == 0:
+                sock.settimeout(NONBLOCKING_HANDSHAKE_S)
             child._handshake(True, None)
+            if self._timeout == 0:
+                sock.settimeout(0)
         except BaseException:
             sock.close()
             raise
@@ -207,9 +225,11 @@ class SSLSocket:
 
     def settimeout(self, value):
         self._sock.settimeout(value)
+        self._timeout = value
 
     def setblocking(self, flag):
         self._sock.setblocking(flag)
+        self._timeout = None if flag else 0
 
     def setsockopt(self, *args):
         self._sock.setsockopt(*args)

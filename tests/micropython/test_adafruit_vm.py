@@ -402,6 +402,57 @@ def test_httpserver_routes_and_a_failing_handler_on_micropython(libvm):
     assert "ValueError: handler failed" in err and "Traceback" in err, err
 
 
+HTTPS_SERVER = """
+import time
+from adafruit_httpserver import Server, Request, Response
+server = Server(pool, "/static", https=True, certfile=ARGS["cert"], keyfile=ARGS["key"])
+
+@server.route("/")
+def base(request: Request):
+    return Response(request, "hello over tls")
+
+server.start("127.0.0.1", ARGS["port"])  # listening socket non-blocking, as the library sets it
+handled = 0
+for i in range(3000):  # bounded: at most ~30 s
+    if server.poll() == "request_handled_response_sent":
+        handled += 1
+        break
+    time.sleep(0.01)
+server.stop()
+result(handled)
+"""
+
+
+def test_httpserver_https_through_compat_ssl_on_micropython(libvm, certs):
+    import http.client
+    import ssl
+    import time
+
+    port = free_port()
+    proc = libvm.start(HTTPS_SERVER, {"port": port, "cert": certs.certfile, "key": certs.keyfile})
+    try:
+        ctx = ssl.create_default_context(cafile=certs.cafile)  # verifies the VM's certificate
+        for i in range(300):  # bounded: the VM may still be starting
+            conn = http.client.HTTPSConnection("localhost", port, timeout=10, context=ctx)
+            try:
+                conn.request("GET", "/")
+                resp = conn.getresponse()
+                got = (resp.status, resp.read().decode())
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+            finally:
+                conn.close()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    # the handshake ran in accept() on a non-blocking listener, as on CircuitPython
+    assert got == (200, "hello over tls")
+    assert "RESULT 1" in out, out + err
+
+
 @pytest.fixture(scope="session")
 def ntp_port():
     server = client_support.ntp_server()
