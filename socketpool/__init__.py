@@ -337,7 +337,7 @@ class SocketPool:
             raise TypeError("host must be a str")
         _check_port(port)
         for v in (family, type, proto, flags):
-            if not isinstance(v, int):
+            if not isinstance(v, (int, bool)):
                 raise TypeError("family, type, proto and flags must be ints")
         if family not in (0, self.AF_INET, self.AF_INET6):
             _raise_gai()
@@ -461,6 +461,7 @@ if _MICROPYTHON:
 # there costs more than the rest of a send (docs/engine-micropython.md)
 _READ_ONLY = (bytes, str)
 _BYTES = (bytes, bytearray)
+_INTS = (int, bool)  # a bool is an int on every interpreter here (MicroPython's isinstance says no)
 _NOT_YET = object()  # sendall: no deadline taken yet (None means "wait forever")
 
 
@@ -536,9 +537,11 @@ else:
 def _recv_size(buffer, bufsize):
     """Bytes a receive into ``buffer`` (a byte view) may take: ``bufsize`` if > 0, else all."""
     n = len(buffer)
+    if not isinstance(bufsize, _INTS):
+        raise TypeError("bufsize must be an int")
     if bufsize > n:
         raise ValueError("bufsize must be <= len(buffer) in bytes")
-    return bufsize if bufsize > 0 else n
+    return int(bufsize) if bufsize > 0 else n
 
 
 def _raise(r):
@@ -703,10 +706,13 @@ class Socket(_Base):
         if not isinstance(buffer, bytearray):
             buffer = _byte_view(buffer, True)
         n = len(buffer)
-        if bufsize > n:
-            raise ValueError("bufsize must be <= len(buffer) in bytes")
-        if bufsize > 0:
-            n = bufsize
+        if bufsize:  # 0, the default, needs no check
+            if not isinstance(bufsize, _INTS):
+                raise TypeError("bufsize must be an int")
+            if bufsize > n:
+                raise ValueError("bufsize must be <= len(buffer) in bytes")
+            if bufsize > 0:
+                n = int(bufsize)
         r = es.recv_into(buffer, n)
         if r == -_EAGAIN:
             r = self._retry(_POLLIN, _deadline(self._timeout_ms), -_EAGAIN, "recv_into", buffer, n)
@@ -778,8 +784,9 @@ class Socket(_Base):
     # --- options, readiness, close ---
     def setsockopt(self, level, optname, value):
         es = self._live()
-        if not isinstance(level, int) or not isinstance(optname, int):
+        if not isinstance(level, _INTS) or not isinstance(optname, _INTS):
             raise TypeError("level and optname must be ints")
+        level, optname = int(level), int(optname)
         contract = (level, optname) in _INT_OPTIONS
         if isinstance(value, bool):
             value = int(value)
@@ -797,6 +804,9 @@ class Socket(_Base):
             raise OverflowError("option value does not fit a C int")
         if not _INT_MIN <= level <= _INT_MAX or not _INT_MIN <= optname <= _INT_MAX:
             raise _oserror(_ENOPROTOOPT)
+        if level == SocketPool.IPPROTO_TCP and optname == SocketPool.TCP_NODELAY:
+            if self._type != SocketPool.SOCK_STREAM:
+                raise _oserror(_ENOPROTOOPT)  # no TCP here (Linux: EOPNOTSUPP)
         if level == SocketPool.IPPROTO_IP and optname == SocketPool.IP_MULTICAST_TTL:
             if self._type != SocketPool.SOCK_DGRAM:
                 raise _oserror(_ENOPROTOOPT)  # lwIP's answer on TCP (Linux: EINVAL)
