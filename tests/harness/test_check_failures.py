@@ -161,3 +161,28 @@ def test_target_that_passes_the_probe_but_does_not_start_stops_the_suite_at_once
     assert "socketpool: cannot open target micropython:%s: MicroPython did not start" % fake in r.stdout
     assert "error" not in r.stdout.lower().replace("_pytest.outcomes", "")
     assert "<testcase" not in r.xml  # no case ran, none errored
+
+
+def test_deploy_to_a_device_that_does_not_exist(tmp_path):
+    proc = socketpool(tmp_path, "deploy", "--device", "/dev/ttyNOPE")
+    assert_one_line_and_nothing_ran(proc, tmp_path, "deploy", "/dev/ttyNOPE", "No such file or directory")
+
+
+def test_deploy_into_a_folder_that_cannot_be_made(tmp_path):
+    (tmp_path / "file").write_text("")
+    proc = socketpool(tmp_path, "deploy", "--dry-run", "--out", str(tmp_path / "file" / "mpy"))
+    assert_one_line_and_nothing_ran(proc, tmp_path, "deploy", "--out")
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--engines", "host,nope"], ["unknown engine nope"]),
+    (["--out", "/proc/socketpool-bench"], ["--out /proc/socketpool-bench"]),
+])
+def test_bench_arguments_are_checked_first(tmp_path, argv, words):
+    proc = socketpool(tmp_path, "bench", *argv)
+    assert_one_line_and_nothing_ran(proc, tmp_path, "bench", *words)
+
+
+def test_run_of_a_folder_without_code_py(tmp_path):
+    proc = socketpool(tmp_path, "run", str(tmp_path))
+    assert_one_line_and_nothing_ran(proc, tmp_path, "run", "no code.py or main.py")

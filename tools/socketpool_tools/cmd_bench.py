@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from socketpool_tools.paths import find_micropython, project_root
+from socketpool_tools.paths import find_micropython, project_root, unwritable_dir
 
 HELP = "run every benchmark available here and print ratios against same-run baselines"
 
@@ -302,6 +302,15 @@ def update_docs(root, md):
 
 
 def main(args):
+    known = ("host",) + tuple(LWIP_CORES)
+    unknown = [e for e in (args.engines or "").split(",") if e.strip() and e.strip() not in known]
+    if unknown:
+        print("socketpool bench: unknown engine %s (use %s)" % (", ".join(unknown), ", ".join(known)), file=sys.stderr)
+        return 2
+    problem = unwritable_dir(args.out)
+    if problem:
+        print("socketpool bench: --out %s" % problem, file=sys.stderr)
+        return 2
     root = project_root()
     if not root or not os.path.isdir(os.path.join(root, "bench")):
         print("socketpool bench: run it from a socketpool checkout (bench/ not found)", file=sys.stderr)

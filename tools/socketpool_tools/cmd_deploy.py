@@ -21,8 +21,10 @@ from socketpool_tools.deploy import (
     device_path,
     write_mip_index,
 )
-from socketpool_tools.paths import DISTRIBUTION, board_root, board_version, find_micropython
-from socketpool_tools.transport import RawRepl
+from socketpool_tools.paths import DISTRIBUTION, board_root, board_version, find_micropython, unwritable_dir
+from socketpool_tools.target_names import parse_target
+from socketpool_tools.targets import probe_target
+from socketpool_tools.transport import RawRepl, TargetError
 
 HELP = "compile socketpool, wifi and the compat pieces with mpy-cross and copy them to a device"
 
@@ -111,6 +113,22 @@ def main(args):
     if root is None:
         print("deploy: socketpool is neither in a checkout here nor installed", file=sys.stderr)
         return 2
+    if args.out:
+        problem = unwritable_dir(args.out)
+        if problem:
+            print("socketpool deploy: --out %s" % problem, file=sys.stderr)
+            return 2
+    if args.device and not (args.dry_run and not args.out):
+        try:
+            spec = parse_target(args.device)
+        except ValueError:
+            spec = None  # one of mpremote's own names (a0, id:...): mpremote judges it
+        if spec is not None and spec.kind in ("serial", "auto"):
+            try:
+                probe_target(spec)
+            except TargetError as e:
+                print("socketpool deploy: --device %s" % " ".join(str(e).split()), file=sys.stderr)
+                return 2
     compat = not args.no_compat
     if args.for_code:
         if not os.path.isdir(args.for_code):

@@ -109,6 +109,17 @@ def mpy_cross():
     return cand if os.path.exists(cand) else shutil.which("mpy-cross")
 
 
+def unwritable_dir(path):
+    """Why directory ``path`` cannot be made or written (one line), or None when it can."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        return "%s: %s" % (path, e.strerror or e)
+    if not os.access(path, os.W_OK):
+        return "%s: not writable" % path
+    return None
+
+
 def safe_name(name):
     """``name`` (a target) as a file-name part: ``/dev/ttyACM0`` -> ``dev_ttyACM0``."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_")
