@@ -604,16 +604,12 @@ class Socket(_Base):
             raise _oserror(_EBADF)
         return es
 
-    def _wait(self, events, deadline):
-        es = self._live()
-        es.poll(events, _left(deadline))
-
     def _retry(self, events, deadline, again, op, *args):
         """The one retry loop: wait for ``events``, then call engine method ``op`` again while it
         answers ``again`` (-EAGAIN; connect_result: -EINPROGRESS). Runs only after a first try
         said ``again``; a socket closed meanwhile (another thread) is EBADF."""
         while True:
-            self._wait(events, deadline)
+            self._live().poll(events, _left(deadline))  # all the time left: the engine slices it
             r = getattr(self._live(), op)(*args)
             if r != again:
                 return r

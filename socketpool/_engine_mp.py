@@ -210,15 +210,6 @@ def _waiter(sock, mask):
     return w[0]
 
 
-def _poll_one(sock, events, timeout_ms):
-    """Ready bits of one native socket among ``events`` (+ERR, HUP), waiting at most ``timeout_ms``.
-    Only the asked events are registered: a POLLIN wait must not wake for a writable socket.
-    (Few local names here: a MicroPython frame of more than 11 slots goes on the heap.)"""
-    for ready in _waiter(sock, events | _POLLERR | _POLLHUP).ipoll(timeout_ms):
-        return ready[1]
-    return 0
-
-
 def _forget(sock):
     """A socket being closed leaves every poller it is registered in."""
     for w in _waiters.values():
@@ -433,15 +424,18 @@ class MPSocket:
                 return self._s.send(data, _SEND_FLAGS)
             return self._s.send(data)
         except OSError as e:
-            r = _err(e)
-            if r in (-ENOTCONN, -EDESTADDRREQ, -EPIPE):
-                if self._k & _STATE == _CONNECTED:  # was connected: the peer has gone
-                    self._k |= _RESET
-                    return -ECONNRESET
-                return -EPIPE
-            if r == -ECONNRESET:
+            return self._send_error(e)
+
+    def _send_error(self, e):
+        r = _err(e)
+        if r in (-ENOTCONN, -EDESTADDRREQ, -EPIPE):
+            if self._k & _STATE == _CONNECTED:  # was connected: the peer has gone
                 self._k |= _RESET
-            return r
+                return -ECONNRESET
+            return -EPIPE
+        if r == -ECONNRESET:
+            self._k |= _RESET
+        return r
 
     def sendto(self, data, ip, port):
         try:
@@ -460,8 +454,14 @@ class MPSocket:
         return 0
 
     def poll(self, events, timeout_ms):
+        # ready bits among ``events`` (+ERR, HUP), waiting at most ``timeout_ms``; only the asked
+        # events are registered: a POLLIN wait must not wake for a writable socket. (Few local
+        # names here: a MicroPython frame of more than 11 slots goes on the heap.)
+        ev = 0
         try:
-            ev = _poll_one(self._s, events & _POLL_ALL, timeout_ms)
+            for ready in _waiter(self._s, (events & _POLL_ALL) | _POLLERR | _POLLHUP).ipoll(timeout_ms):
+                ev = ready[1]
+                break
         except OSError:
             return 0
         # a TCP socket that was never connected reports POLLHUP on Linux: not an event here
@@ -475,3 +475,53 @@ class MPSocket:
             self._s.close()
         except OSError:
             pass
+
+
+# --- the hot path: Socket.recv_into and Socket.send of the API layer in one frame ---------------
+# The API layer calls hot_path(Socket, _raise) when its engine has one (as for the native engine).
+# A call on the happy path (a TCP socket with no reset latched and a bytearray with an int bufsize
+# within it; bytes or bytearray data on a connected socket) is served here in one Python frame, the
+# API layer's and this engine's work in one. Anything else, and a socket with nothing queued or no
+# room, goes on to the API layer's own method (the slow path): it stays the one home of the checks,
+# their messages and the wait. Errors are raised by the API layer's _raise.
+_SEND_READY = const(48)  # _RESET | _CONNECTED bits: == _CONNECTED is a connection with no reset
+_slow_recv_into = _slow_send = _raise = None
+
+
+def _hot_recv_into(sock, buffer, bufsize=0):
+    es = sock._es
+    if es is not None and es._k & _NOT_PLAIN_TCP == 1 and type(buffer) is bytearray:
+        n = len(buffer)
+        if bufsize <= n:  # (a bufsize that is no number raises here as in the slow path)
+            try:
+                n = es._s.readinto(buffer, bufsize if bufsize > 0 else n)
+            except OSError as e:
+                n = es._recv_error(e)
+                if n != _EAGAIN:
+                    _raise(n)
+                n = None
+            if n is not None:
+                return n
+    return _slow_recv_into(sock, buffer, bufsize)
+
+
+def _hot_send(sock, data):
+    es = sock._es
+    if es is not None and es._k & _SEND_READY == _CONNECTED and (type(data) is bytes or type(data) is bytearray):
+        try:
+            if _SEND_FLAGS:
+                return es._s.send(data, _SEND_FLAGS)
+            return es._s.send(data)
+        except OSError as e:
+            r = es._send_error(e)
+            if r != _EAGAIN:
+                _raise(r)
+    return _slow_send(sock, data)
+
+
+def hot_path(cls, raise_fn):
+    global _slow_recv_into, _slow_send, _raise
+    if _slow_recv_into is None:  # a second call keeps the first slow path
+        _slow_recv_into, _slow_send, _raise = cls.recv_into, cls.send, raise_fn
+        cls.recv_into = _hot_recv_into
+        cls.send = _hot_send

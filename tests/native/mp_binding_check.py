@@ -12,6 +12,8 @@ import wifi
 pool = socketpool.SocketPool(wifi.radio)
 print("engine", _socketpool.NAME, socketpool._engine is _socketpool)
 print("facts", _socketpool.MAX_SLOTS, _socketpool.IPV6, _socketpool.RAW)
+# the C hot path (ports/common/modsocketpool.c) took Socket.recv_into: a C function prints bare
+print("hot_path", repr(socketpool.Socket.recv_into) == "<function>", repr(socketpool.Socket.sendall) == "<function>")
 
 lst = pool.socket()
 lst.bind(("127.0.0.1", 7000))

@@ -49,6 +49,10 @@ def test_api_layer_picks_the_native_engine(results):
     assert name in ("esp32", "rp2") and picked == "True"
 
 
+def test_the_api_layer_runs_its_hot_path_in_c(results):
+    assert results["hot_path"] == "True True"
+
+
 def test_bulk_transfer_timeout_eof_and_refusal(results):
     assert results["received"] == "100000"
     assert results["timeout"] == "110"
