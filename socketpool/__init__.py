@@ -544,6 +544,24 @@ def _recv_size(buffer, bufsize):
     return int(bufsize) if bufsize > 0 else n
 
 
+# The contract's corrections of a failed connect, here once for every engine (docs/contract-notes.md):
+# a reset or an abort while connecting is a refusal, and "no route" is one error, EHOSTUNREACH, as
+# on lwIP. ENETUNREACH is the engine's number where the errno module lacks it (MicroPython ports).
+_REFUSED_WHILE_CONNECTING = tuple(
+    -getattr(_errno, _n) for _n in ("ECONNRESET", "ECONNABORTED") if hasattr(_errno, _n)
+)
+_ENETUNREACH = getattr(_errno, "ENETUNREACH", getattr(_engine, "ENETUNREACH", None))
+
+
+def _connect_failed(r):
+    """The contract's error for negative connect/connect_result result ``r``."""
+    if r in _REFUSED_WHILE_CONNECTING:
+        return -_ECONNREFUSED
+    if r == -_ENETUNREACH and _ENETUNREACH:
+        return -_errno.EHOSTUNREACH
+    return r
+
+
 def _raise(r):
     """Raise the contract's exception for negative engine result ``r``."""
     if r == -_EPIPE:
@@ -691,7 +709,7 @@ class Socket(_Base):
                 # a failed attempt closes the socket, as a timed-out one does: no stack can be
                 # trusted to connect the same socket again (docs/contract-notes.md)
                 self.close()
-            _raise(r)
+            _raise(_connect_failed(r))
 
     # --- receive ---
     def recv_into(self, buffer, bufsize=0):

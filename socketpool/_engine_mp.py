@@ -240,16 +240,6 @@ def _unpeer(x):
     return "%d.%d.%d.%d" % (ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255), x & 0xFFFF
 
 
-def _connect_error(r):
-    """A failed connect as the contract names it: a reset while connecting is a refusal, and
-    "no route" is one error, EHOSTUNREACH, as on lwIP (docs/contract-notes.md)."""
-    if r == -ECONNRESET or r == -ECONNABORTED:
-        return -ECONNREFUSED
-    if r == -ENETUNREACH:
-        return -EHOSTUNREACH
-    return r
-
-
 class MPSocket:
     # _x (a class default until needed): the peer (see _peer) while connecting and once connected
     # (recvfrom_into reports it, and a connect in progress is asked again with it), or a failed
@@ -314,7 +304,7 @@ class MPSocket:
             if r == -EISCONN:
                 self._state_to(_CONNECTED)
                 return r
-            return _connect_error(r)
+            return r  # the API layer names a failed connect (_connect_failed)
         self._state_to(_CONNECTED)
         self._x = _peer(ip, port)
         return 0
@@ -348,7 +338,6 @@ class MPSocket:
             self._state_to(_CONNECTED)
             self._k |= _RESET
             return 0
-        r = _connect_error(r)
         self._state_to(_NEW)
         self._x = r
         return r

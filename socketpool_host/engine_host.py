@@ -118,11 +118,7 @@ class HostSocket:
         if r == errno.EISCONN:
             self._state = 2
             return -errno.EISCONN
-        if r == errno.ECONNRESET:
-            r = errno.ECONNREFUSED  # a reset while connecting is a refusal
-        elif r == errno.ENETUNREACH:
-            r = errno.EHOSTUNREACH  # the contract has one "no route" error, as lwIP does
-        self._state = 0
+        self._state = 0  # the API layer names a failed connect (_connect_failed)
         return -r
 
     def connect_result(self):
@@ -135,8 +131,6 @@ class HostSocket:
             return 0
         if err:
             self._state = 0
-            if err == errno.ENETUNREACH:
-                err = errno.EHOSTUNREACH
             return -err
         try:
             self._sock.getpeername()
