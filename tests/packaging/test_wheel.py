@@ -140,3 +140,20 @@ def test_deploy_builds_the_board_files_from_the_wheel(venv, tmp_path):
     for device_file in ("/lib/socketpool/__init__.mpy", "/lib/wifi/__init__.mpy", "/ssl.mpy",
                         "/lib/traceback.mpy", "/lib/circuitpython_typing/socket.mpy"):
         assert device_file in r.stdout, r.stdout
+
+
+def test_rp2040js_launcher_runs_from_the_wheel(venv, tmp_path):
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (the emulated Pico W target needs it)")
+    found = _run([os.path.join(venv, "bin", "python"), "-c",
+                  "from socketpool_tools.rp2040js import LAUNCHER; print(LAUNCHER)"],
+                 timeout=60, cwd=str(tmp_path), env=_clean_env())
+    launcher = found.stdout.strip()
+    assert launcher.startswith(venv) and os.path.isfile(launcher)
+    # rp2040js from the checkout's node_modules, as $SOCKETPOOL_NODE_MODULES names it for a user
+    r = subprocess.run([node, launcher], capture_output=True, text=True, timeout=60, cwd=str(tmp_path),
+                       env=_clean_env(SOCKETPOOL_NODE_MODULES=ROOT))
+    assert r.returncode != 0 and "usage: node rp2040js_run.cjs" in r.stderr, r.stderr
