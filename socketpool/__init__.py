@@ -644,10 +644,11 @@ class Socket(_Base):
         if value == 0:
             self._timeout_ms = 0
             return
-        if value > 1e300:  # value * 1000 would be inf: whole seconds are exact enough there
+        ms = value * 1000
+        if ms * 0 != 0:  # value * 1000 overflowed to inf: whole seconds are exact enough there
+            # (no float literal for the limit: a port with 32-bit floats cannot freeze 1e300)
             self._timeout_ms = int(value) * 1000
             return
-        ms = value * 1000
         ims = int(ms)
         if ims < ms:
             ims += 1  # below 1 ms (or any fraction) rounds up, never to non-blocking
