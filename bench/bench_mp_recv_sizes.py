@@ -119,7 +119,50 @@ def pool_recv(size, total):
     return got, dt
 
 
+def heap_figures(out):
+    # heap per open socket (n new sockets, collected before and after) and per recv_into on a ready
+    # socket (1000 calls, gc off), over a pair of pool sockets on this VM's own stack
+    n = 4
+    socks = [None] * n
+    gc.collect()
+    before = gc.mem_alloc()
+    i = 0
+    while i < n:
+        socks[i] = pool.socket()
+        i += 1
+    gc.collect()
+    out["heap_per_socket"] = (gc.mem_alloc() - before) / n
+    for x in socks:
+        x.close()
+    socks = None
+    lst = pool.socket()
+    lst.setsockopt(pool.SOL_SOCKET, pool.SO_REUSEADDR, 1)
+    lst.bind(("127.0.0.1", PORT + 1))
+    lst.listen(1)
+    c = pool.socket()
+    c.settimeout(5)
+    c.connect(("127.0.0.1", PORT + 1))
+    a, _ = lst.accept()
+    a.settimeout(5)
+    c.sendall(bytes(20000))
+    time.sleep_ms(100)
+    for name, buf in (("bytearray", bytearray(16)), ("memoryview", memoryview(bytearray(16)))):
+        a.recv_into(buf, 1)
+        gc.collect()
+        gc.disable()
+        before = gc.mem_alloc()
+        i = 0
+        while i < 1000:
+            a.recv_into(buf, 8)
+            i += 1
+        out["heap_per_recv_" + name] = (gc.mem_alloc() - before) / 1000
+        gc.enable()
+    for x in (a, c, lst):
+        x.close()
+
+
 out = {"native": NATIVE, "engine": eng.NAME, "rates": {}}
+heap_figures(out)
 for size in ARGS["sizes"]:
     total = ARGS["totals"][str(size)]
     rates = out["rates"][str(size)] = {"base": [], "pool": []}
@@ -217,6 +260,13 @@ def main(argv=None):
             "%d B" % size, max(rates["pool"]), max(rates["base"]), ratio, ">= %.2f" % goal))
         rows.append(benchlib.row("recv_into %d B" % size, "MB/s", max(rates["base"]), max(rates["pool"]),
                                  ">= %.2f" % goal, baseline_name=base_name, ratio=ratio))
+    print("heap per open socket: %.0f B (goal <= 192); per ready recv_into: %.1f B into a bytearray, "
+          "%.1f B into a memoryview (goal 0)" % (r["heap_per_socket"], r["heap_per_recv_bytearray"],
+                                                r["heap_per_recv_memoryview"]))
+    rows.append(benchlib.row("heap per open socket", "B", 192, r["heap_per_socket"], "",
+                             baseline_name="goal", ok=r["heap_per_socket"] <= 192, ratio=r["heap_per_socket"] / 192))
+    rows.append(benchlib.row("heap per ready recv_into", "B", 0, r["heap_per_recv_bytearray"], "",
+                             baseline_name="goal", ok=r["heap_per_recv_bytearray"] == 0, ratio=0.0))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"bench": "mp_recv_sizes", "engine": r["engine"], "rows": rows, "sweep": [],
