@@ -557,7 +557,7 @@ def _connect_failed(r):
     """The contract's error for negative connect/connect_result result ``r``."""
     if r in _REFUSED_WHILE_CONNECTING:
         return -_ECONNREFUSED
-    if r == -_ENETUNREACH and _ENETUNREACH:
+    if _ENETUNREACH and r == -_ENETUNREACH:
         return -_errno.EHOSTUNREACH
     return r
 

@@ -736,15 +736,60 @@ static mp_obj_t sp_mp_live_slots(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(sp_mp_live_slots_obj, sp_mp_live_slots);
 
+#if !SP_DNS && SP_HOST_PLATFORM
+/* MicroPython's unix port over host lwIP (Debian's lwIP has no DNS client): names are resolved
+ * with the host's resolver, as the CPython host-lwIP driver does (socketpool_host/engine_lwip.py) */
+#include <netdb.h>
+#include <arpa/inet.h>
+
+static int sp_mp_host_resolve(const char *host, int family, sp_addr_t *out, int max) {
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family == SP_AF_INET ? AF_INET : (family == SP_AF_INET6 ? AF_INET6 : AF_UNSPEC);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0) {
+        return 0;
+    }
+    int n = 0;
+    for (struct addrinfo *ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+        const void *addr;
+        int fam;
+        if (ai->ai_family == AF_INET) {
+            addr = &((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+            fam = SP_AF_INET;
+        } else if (ai->ai_family == AF_INET6 && sp_has_ipv6()) {
+            addr = &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+            fam = SP_AF_INET6;
+        } else {
+            continue;
+        }
+        if (inet_ntop(ai->ai_family, addr, out[n].ip, SP_IPSTR_LEN) == NULL) {
+            continue;
+        }
+        out[n].family = fam;
+        int dup = 0;
+        for (int i = 0; i < n; i++) {
+            dup |= out[i].family == fam && strcmp(out[i].ip, out[n].ip) == 0;
+        }
+        n += !dup;
+    }
+    freeaddrinfo(res);
+    return n;
+}
+#define SP_MP_RESOLVE sp_mp_host_resolve
+#elif SP_DNS
+#define SP_MP_RESOLVE sp_resolve
+#endif
+
 /* list of (family, ip) for a name, or None; never raises for a failed lookup, never prints */
 static mp_obj_t sp_mp_getaddrinfo(mp_obj_t host, mp_obj_t family) {
-    #if SP_DNS
+    #ifdef SP_MP_RESOLVE
     const char *name = mp_obj_str_get_str(host);
     int fam = (int)mp_obj_get_int(family);
     sp_addr_t found[SP_RESOLVE_MAX];
     int n;
     MP_THREAD_GIL_EXIT();
-    SP_CORE(n = sp_resolve(name, fam, found, SP_RESOLVE_MAX));
+    SP_CORE(n = SP_MP_RESOLVE(name, fam, found, SP_RESOLVE_MAX));
     MP_THREAD_GIL_ENTER();
     if (n <= 0) {
         return mp_const_none;
