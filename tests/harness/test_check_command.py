@@ -2,6 +2,7 @@
 and writes the HTML report (end to end, on the MicroPython VM through the raw REPL)."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -83,6 +84,6 @@ def test_several_targets_give_one_matrix_page_beside_the_per_target_pages(tmp_pa
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = md.read_text()
     assert text.startswith("# hand-written title\n")
-    assert "| `host` | **27 passed, 0 failed, 0 skipped** (partial run (-k getaddrinfo)" in text
+    assert re.search(r"\| `host` \| \*\*[1-9]\d* passed, 0 failed, \d+ skipped\*\* \(partial run \(-k getaddrinfo\)", text), text
     assert "| contract area (cases) | `host` | `micropython` |" in text
     assert "Behaviours where the targets differ:" in text
