@@ -632,16 +632,21 @@ static mp_obj_t sp_hot_sendall(size_t n_args, const mp_obj_t *args) {
 }
 SP_HOT_FUN(sp_hot_sendall_obj, SP_HOT_SENDALL, 2, 2, sp_hot_sendall);
 
-/* a numeric IPv4 address, as the API layer's _is_ipv4 takes it: four decimal parts 0-255 */
+/* a numeric IPv4 destination, as the API layer's _is_ipv4 takes it (four decimal parts 0-255,
+ * no leading zero) and not 0.0.0.0 (nobody's); anything else is the slow path's to judge */
 static bool sp_hot_is_ipv4(const char *p, size_t len) {
-    int parts = 0, digits = 0, value = 0;
+    int parts = 0, digits = 0, value = 0, sum = 0;
     for (size_t i = 0; i <= len; i++) {
         char c = i < len ? p[i] : '.';
         if (c >= '0' && c <= '9') {
+            if (digits == 1 && value == 0) {
+                return false; /* a leading zero: octal to some resolvers, refused by the contract */
+            }
             value = value * 10 + (c - '0');
             if (++digits > 3 || value > 255) {
                 return false;
             }
+            sum += c - '0';
         } else if (c == '.' && digits > 0) {
             parts++;
             digits = value = 0;
@@ -649,7 +654,7 @@ static bool sp_hot_is_ipv4(const char *p, size_t len) {
             return false;
         }
     }
-    return parts == 4;
+    return parts == 4 && sum > 0;
 }
 
 static mp_obj_t sp_hot_sendto(size_t n_args, const mp_obj_t *args) {
@@ -669,7 +674,7 @@ static mp_obj_t sp_hot_sendto(size_t n_args, const mp_obj_t *args) {
                 size_t hl;
                 const char *host = mp_obj_str_get_data(item[0], &hl);
                 mp_int_t port = MP_OBJ_SMALL_INT_VALUE(item[1]);
-                if (port >= 0 && port <= 65535 && sp_hot_is_ipv4(host, hl)) {
+                if (port > 0 && port <= 65535 && sp_hot_is_ipv4(host, hl)) { /* port 0: slow path */
                     return sp_hot_out(self, o, data, false, host, (int)port);
                 }
             }
