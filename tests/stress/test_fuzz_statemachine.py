@@ -3,8 +3,12 @@
 A hypothesis RuleBasedStateMachine drives the target's pool (the `pool` fixture, so it runs on every
 engine CI has: host, host-lwIP builds, the MicroPython proxy). What it pins:
 
-* only the contract's exceptions escape: OSError and its subclasses, RuntimeError('Out of
-  sockets'), ValueError, TypeError, NotImplementedError;
+* each call raises only what the contract names for it: with a bad argument exactly its error
+  (``Exactly``: TypeError, ValueError, OverflowError, the pool's gaierror, EOPNOTSUPP ...), on a
+  closed socket exactly EBADF, with valid arguments only an errno of the call's row (``ROWS``);
+* odd values are drawn too (huge ints, 1e306, nan, hosts with ':' or other scripts' digits,
+  arrays and casts of wide items, read-only views, made on the target), one call in five runs
+  from a second thread, and on in-process targets two sockets wait at once in two threads;
 * nothing hangs: every socket gets a short timeout (or none at all: non-blocking) before any call
   that can wait, and the machine puts it back whenever a fuzzed settimeout made it long;
 * any call on a socket the machine closed raises EBADF;
