@@ -389,7 +389,10 @@ class MPSocket:
             r = self.recv_into(buf, nbytes)
             if r < 0:
                 return r
-            return r, _unpeer(self._x)
+            x = self._x
+            if x is None or (isinstance(x, int) and x < 0):
+                return -ENOTCONN  # no peer to name (an empty buffer reads 0 even unconnected)
+            return r, _unpeer(x)
         if self._k & _RESET:
             return -ECONNRESET
         try:

@@ -7,10 +7,12 @@ is lost by the refused call. The odd buffers are made on the target (``target.bu
 proxy passes only bytes and bytearray by value.
 """
 
+import errno
+
 import pytest
 
 from . import peers
-from .support import bulk_bytes, tcp_client, udp_socket
+from .support import bulk_bytes, raises_errno, tcp_client, udp_socket
 
 # (kind, typecode): array.array, a memoryview of one, a bytearray's memoryview.cast (MicroPython
 # has no cast: a memoryview of an array there)
@@ -151,3 +153,12 @@ def test_send_of_a_non_buffer_is_type_error(sockets, net4, call):
         s.sendall(b"ok")
         s.close()
     assert peer.result == b"ok"
+
+
+def test_recvfrom_into_an_empty_buffer_on_an_unconnected_tcp_socket(sockets):
+    """Found by the fuzzer's oracle: the MicroPython engine failed with an internal TypeError
+    (no peer to name) instead of the contract's ENOTCONN."""
+    s = sockets()
+    s.settimeout(0.1)
+    with raises_errno(errno.ENOTCONN):
+        s.recvfrom_into(bytearray(0))
