@@ -252,19 +252,25 @@ def late_reader(conn, peer):
     return len(recv_all(conn))
 
 
-def trickle_reader(conn, peer):
-    """Read 4 KiB every 20 ms until ``peer.release``: a sender always makes a little progress."""
+def trickle_reader(conn, peer, chunk=4096):
+    """Read ``chunk`` bytes every 20 ms until ``peer.release``: a sender always makes a little
+    progress."""
     total = 0
     while not peer.release.is_set():
         time.sleep(0.02)
         try:
-            data = conn.recv(4096)
+            data = conn.recv(chunk)
         except (ConnectionResetError, socket.timeout):
             break
         if not data:
             break
         total += len(data)
     return total
+
+
+def slow_trickle_reader(conn, peer):
+    """As ``trickle_reader``, 256 bytes every 20 ms (for a sender whose buffer is small)."""
+    return trickle_reader(conn, peer, 256)
 
 
 def gated_reader(conn, peer):

@@ -82,7 +82,7 @@ def udp_socket(sockets, pool, net, timeout=5):
     raise AssertionError("no free UDP port found")
 
 
-def fill_send_buffer(sock, chunk=65536, rounds=50, per_round=2000):
+def fill_send_buffer(sock, chunk=16384, rounds=50, per_round=2000):
     """Send on non-blocking ``sock`` until the stack holds no more (the peer is not reading).
 
     Repeats until a round's first send already says EAGAIN, since acknowledged data frees room

@@ -12,13 +12,23 @@ from .support import tcp_listener
 
 @contextlib.contextmanager
 def taken_slots(pool, target, leave=0):
-    """Take every free slot but ``leave``; closes them all afterwards."""
+    """Take every free slot but ``leave`` (with TCP sockets: on a Pico W firmware the mDNS
+    responder holds one of lwIP's UDP PCBs, so UDP runs out one short of the slots); closes them
+    all afterwards. A stack with fewer PCBs than the engine has slots says "Out of sockets" first
+    (the contract's error, from the stack): the slot cases cannot run there, a stated limit."""
     held = []
     try:
         for _ in range(target.slots):
             if target.slots - target.slots_in_use() <= leave:
                 break
-            held.append(pool.socket(pool.AF_INET, pool.SOCK_DGRAM))
+            try:
+                held.append(pool.socket(pool.AF_INET, pool.SOCK_STREAM))
+            except RuntimeError as e:
+                if str(e) != "Out of sockets":
+                    raise
+                pytest.skip("the target's stack ran out of sockets at %d of the engine's %d slots "
+                            "(fewer lwIP PCBs than slots: the MicroPython engine on Pico W firmware)"
+                            % (len(held), target.slots))
         assert target.slots - target.slots_in_use() == leave
         yield held
     finally:

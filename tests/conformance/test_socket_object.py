@@ -5,7 +5,7 @@ import errno
 import pytest
 
 from . import peers
-from .support import raises_errno, tcp_client
+from .support import bulk_bytes, raises_errno, tcp_client
 
 ADDR = ("127.0.0.1", 9)
 
@@ -71,8 +71,8 @@ def test_close_frees_the_slot_once(pool, target):
     assert target.slots_in_use() == before
 
 
-def test_close_is_graceful_peer_gets_all_data_then_end_of_stream(sockets, net):
-    data = bytes(range(256)) * 1024
+def test_close_is_graceful_peer_gets_all_data_then_end_of_stream(target, sockets, net):
+    data = bytes(range(256)) * (bulk_bytes(target, 256 * 1024) // 256)
     with peers.TcpPeer(net.peer_host, peers.sink) as peer:
         s = tcp_client(sockets, net, peer)
         s.sendall(data)
@@ -86,7 +86,7 @@ def test_close_with_unsent_data_and_a_stalled_peer_returns(target, sockets, net4
         s.setblocking(False)
         for _ in range(100):
             try:
-                s.send(bytes(65536))
+                s.send(bytes(16384))
             except OSError as e:
                 assert e.errno == errno.EAGAIN
                 break

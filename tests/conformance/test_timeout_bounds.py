@@ -13,7 +13,7 @@ import time
 import pytest
 
 from . import peers
-from .support import fill_send_buffer, raises_errno, tcp_client, tcp_listener, udp_socket
+from .support import bulk_bytes, fill_send_buffer, raises_errno, tcp_client, tcp_listener, udp_socket
 
 WAIT = 0.35
 SLACK = 0.005  # the deadline is kept in whole milliseconds; the clock here reads finer
@@ -52,9 +52,9 @@ def test_connect_timeout_does_not_fire_early(sockets, net4):
         assert waited(s.connect, stalled.addr) >= WAIT - SLACK
 
 
-def test_sendall_timeout_does_not_fire_early(sockets, net4):
+def test_sendall_timeout_does_not_fire_early(target, sockets, net4):
     with peers.TcpPeer(net4.peer_host, peers.holder, rcvbuf=4096) as peer:
         s = tcp_client(sockets, net4, peer)
         fill_send_buffer(s)
         s.settimeout(WAIT)
-        assert waited(s.sendall, bytes(1 << 20)) >= WAIT - SLACK
+        assert waited(s.sendall, bytes(bulk_bytes(target, 1 << 20))) >= WAIT - SLACK

@@ -38,7 +38,7 @@ def detect_lan_address(toward):
         return s.getsockname()[0]
 
 
-MICROPYTHON_HEAP = "16M"  # the unix port's default (2 MB) is smaller than some cases' data
+MICROPYTHON_HEAP = "32M"  # the unix port's default (2 MB) is smaller than some cases' data (bulk_bytes: a sixth of it)
 
 
 class TargetOptions:
