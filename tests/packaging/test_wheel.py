@@ -157,3 +157,17 @@ def test_rp2040js_launcher_runs_from_the_wheel(venv, tmp_path):
     r = subprocess.run([node, launcher], capture_output=True, text=True, timeout=60, cwd=str(tmp_path),
                        env=_clean_env(SOCKETPOOL_NODE_MODULES=ROOT))
     assert r.returncode != 0 and "usage: node rp2040js_run.cjs" in r.stderr, r.stderr
+
+
+def test_version_and_the_other_socketpool_is_named(venv, tmp_path):
+    tool = os.path.join(venv, "bin", "socketpool")
+    r = _run([tool, "--version"], timeout=60, cwd=str(tmp_path), env=_clean_env())
+    assert r.stdout.strip() == "%s %s" % (NAME, _version())
+    # a stand-in for PyPI's other "socketpool" (same import name, a connection pool) found first
+    other = tmp_path / "other" / "socketpool"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("class ConnectionPool:\n    pass\n")
+    r = subprocess.run([tool, "check", "--target", "host"], capture_output=True, text=True, timeout=60,
+                       cwd=str(tmp_path), env=_clean_env(PYTHONPATH=str(tmp_path / "other")))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "is not CircuitPython's socketpool" in r.stderr and "pip install %s" % NAME in r.stderr

@@ -16,6 +16,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="socketpool", description="CircuitPython's socketpool on MicroPython boards and CPython"
     )
+    parser.add_argument("--version", action="store_true", help="print the distribution's version")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = {}
     for name in COMMANDS:
@@ -29,6 +30,21 @@ def main(argv=None):
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
         mod.add_arguments(p)
     args = parser.parse_args(argv)
+    from socketpool_tools.paths import DISTRIBUTION, foreign_socketpool
+
+    problem = foreign_socketpool()
+    if problem:
+        print("socketpool: %s; reinstall with `pip uninstall socketpool %s` then `pip install %s`"
+              % (problem, DISTRIBUTION, DISTRIBUTION), file=sys.stderr)
+        return 2
+    if args.version:
+        from importlib import metadata
+
+        try:
+            print("%s %s" % (DISTRIBUTION, metadata.version(DISTRIBUTION)))
+        except metadata.PackageNotFoundError:
+            print("%s (not installed: a checkout)" % DISTRIBUTION)
+        return 0
     if not args.command:
         parser.print_help()
         return 2

@@ -78,6 +78,24 @@ def board_version(root):
     raise RuntimeError("%s/socketpool/__init__.py sets no __version__" % root)
 
 
+def foreign_socketpool():
+    """Why ``import socketpool`` would not give this project's module, or None. PyPI's other
+    ``socketpool`` distribution (a 2013 socket pool) has the same import name; installed beside
+    this one it overwrites ``socketpool/__init__.py``, and uninstalling either removes that file."""
+    spec = importlib.util.find_spec("socketpool")
+    if spec is None:
+        return "no socketpool module is installed"
+    if not spec.origin or not os.path.isfile(spec.origin):
+        where = list(spec.submodule_search_locations or [])
+        return "%s holds no socketpool/__init__.py (left over from uninstalling one of two " \
+               "distributions named socketpool?)" % (where[0] if where else "socketpool")
+    with open(spec.origin, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    if "class SocketPool" not in text:
+        return "%s is not CircuitPython's socketpool (PyPI's other 'socketpool' distribution?)" % spec.origin
+    return None
+
+
 def board_library_dirs():
     """Directories whose ``socketpool/``, ``wifi/`` and ``compat`` modules go onto a target."""
     root = board_root()
