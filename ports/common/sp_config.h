@@ -73,6 +73,21 @@
 #define SP_HOST_CLOCK 1
 #endif
 
+/* rp2 core: 1 = the port provides sp_rp2_calloc/sp_rp2_free (MicroPython firmware: the gc-tracked
+ * heap, ports/rp2040_cyw43/sp_port_rp2.c); 0 = the C library's calloc/free (host builds) */
+#ifndef SP_RP2_EXTERNAL_ALLOC
+#define SP_RP2_EXTERNAL_ALLOC 0
+#endif
+
+/* rp2 core: longest wait of one name lookup through lwIP's DNS client */
+#ifndef SP_RP2_DNS_TIMEOUT_MS
+#define SP_RP2_DNS_TIMEOUT_MS 10000
+#endif
+
+/* MicroPython build files (not C switches, listed for completeness): SOCKETPOOL_ENGINE=esp32|rp2
+ * picks the engine when USER_C_MODULES holds both port folders; SOCKETPOOL_HOST_LWIP=1 builds the
+ * unix port over Debian's lwIP (ports/common/socketpool.mk); SOCKETPOOL_WERROR (CMake) */
+
 /* addresses sp_resolve() returns at most */
 #ifndef SP_RESOLVE_MAX
 #define SP_RESOLVE_MAX 4
