@@ -608,7 +608,7 @@ result([e, errno.ETIMEDOUT, polls[0]])
     )
     join()
     assert r[0] == ["TimeoutError", r[1]]
-    # 0.5 s in slices of at most 100 ms: a handful of polls (a spin would make thousands)
+    # 0.5 s given to the engine in one wait (a handful of polls at most; a spin would make thousands)
     assert 1 <= r[2] <= 20
     srv.close()
 
