@@ -721,7 +721,7 @@ class Socket(_Base):
         if not isinstance(buffer, bytearray):
             buffer = _byte_view(buffer, True)
         n = len(buffer)
-        if bufsize:  # 0, the default, needs no check
+        if bufsize != 0:  # 0, the default, needs no check (None, "" and the like do: TypeError)
             if not isinstance(bufsize, _INTS):
                 raise TypeError("bufsize must be an int")
             if bufsize > n:
