@@ -4,13 +4,14 @@ raw REPL (transport.py) and the proxy (remote.py); the peers stay in this proces
 import gc
 import os
 import socket
+import tempfile
 import time
 
 from socketpool_tools import redact as _redact
 from socketpool_tools import remote as _remote
 from socketpool_tools import netlink as _netlink
 from socketpool_tools import slip_link as _slip
-from socketpool_tools.deploy import board_files, deploy_files
+from socketpool_tools.deploy import board_files, compile_files, deploy_files
 from socketpool_tools.local_target import BUFFER_HELPERS
 from socketpool_tools.paths import board_library_dirs, board_root, find_micropython, log_path
 from socketpool_tools.rp2040js import EMULATOR_BOOT_S, rp2040js_command
@@ -133,7 +134,8 @@ class RemoteTarget:
                     raise TargetError("the emulated Pico W did not reach its prompt in %ds (see the "
                                       "target log)" % EMULATOR_BOOT_S)
                 self._repl.enter(soft_reset=False)
-                self._deploy()
+                if options.deploy:  # else the firmware's own (frozen) socketpool is used
+                    self._deploy()
             else:
                 device = spec.where
                 if spec.kind == "auto":
@@ -279,8 +281,9 @@ class RemoteTarget:
         t = self._repl.t
         lib, top = "/lib", "/"
         if not self._repl_has_filesystem():
-            self._note("no filesystem on the device: deploying to a %d KiB RAM disk at /ram" % (RAMDISK_BLOCKS // 2))
-            self._repl.exec(RAMDISK % RAMDISK_BLOCKS, timeout=self.options.call_timeout)
+            blocks = ramdisk_blocks(files)
+            self._note("no filesystem on the device: deploying to a %d KiB RAM disk at /ram" % (blocks // 2))
+            self._repl.exec(RAMDISK % blocks, timeout=self.options.call_timeout)
             lib, top = "/ram/lib", "/ram"
         deploy_files(t, files, lib=lib, root=top, note=lambda m: self._note("deployed " + m))
 
@@ -365,7 +368,18 @@ def probe_link(session, link):
     return False
 
 
-RAMDISK_BLOCKS = 256  # 128 KiB of 512-byte blocks: the library is about 20 KiB of .mpy
+RAMDISK_MIN_BLOCKS = 64
+
+
+def ramdisk_blocks(files):
+    """512-byte blocks of a RAM disk that holds ``files`` compiled, with room for littlefs (its
+    superblock, two metadata blocks per folder, copy-on-write): sized to the files, since the disk
+    comes out of the same heap the cases use (a Pico W has about 170 KB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        compiled = compile_files(files, tmp)
+        data = sum((os.path.getsize(local) + 511) // 512 + 1 for local, _rel in compiled)
+        folders = {os.path.dirname(rel) for _local, rel in compiled}
+    return max(RAMDISK_MIN_BLOCKS, data + 2 * (len(folders) + 2) + 32)
 RAMDISK = """
 import os, sys
 try:
