@@ -226,6 +226,18 @@ def test_harness_probe_says_no_for_a_firmware_without_the_link(link):
         session.conn.close()
 
 
+def test_a_board_found_behind_the_link_gets_its_addresses_and_no_ipv6(link):
+    t = remote_target.RemoteTarget.__new__(remote_target.RemoteTarget)
+    t.options = remote_target.TargetOptions(link="slip")
+    t.log, t._link, t.ipv6 = None, link, True  # a firmware whose lwIP has IPv6 (MicroPython engine)
+    t.session = FakeBoardSession(link)
+    try:
+        t._use_link()
+        assert (t.host, t.peer_host, t.ipv6) == (link.board_addr, link.peer_addr, False)
+    finally:
+        t.session.conn.close()
+
+
 def test_required_link_that_the_board_does_not_answer_is_a_clear_error(link):
     t = remote_target.RemoteTarget.__new__(remote_target.RemoteTarget)
     t.options = remote_target.TargetOptions(link="slip")

@@ -197,6 +197,9 @@ class RemoteTarget:
         the link's addresses; else the link is closed again (--link slip: an error)."""
         if probe_link(self.session, self._link):
             self.host, self.peer_host = self._link.board_addr, self._link.peer_addr
+            if self.ipv6:  # the firmware's lwIP has IPv6 (the MicroPython engine says so)
+                self._note("the SLIP link carries IPv4 only: IPv6 cases are skipped on this target")
+                self.ipv6 = False
             return
         self._link.close()
         self._link = None
