@@ -62,13 +62,13 @@ def socket(family, type, proto):
 
 
 class HostSocket:
-    __slots__ = ("_sock", "_type", "_poll", "_mask", "_state", "_reset")
+    __slots__ = ("_sock", "_type", "_poll", "_state", "_reset")
 
     # _state: 0 new, 1 connecting, 2 connected, 3 listening
     def __init__(self, sock, type, state=0):
         self._sock = sock
         self._type = type
-        self._poll = None
+        self._poll = []  # idle poll objects (see poll)
         self._state = state
         self._reset = False
 
@@ -207,20 +207,27 @@ class HostSocket:
         return 0
 
     def poll(self, events, timeout_ms):
-        # register only the asked events: a writable socket must not wake a wait for POLLIN
+        # register only the asked events: a writable socket must not wake a wait for POLLIN.
+        # One poll object per waiting thread: a socket may be waited on by two threads at once
+        # (one sending, one receiving), and CPython refuses a poll object used by two at once.
+        # ``_poll`` is a list of idle (poll object, mask) pairs; list.pop/append are atomic.
         mask = (events & _POLL_MASK) | select.POLLERR | select.POLLHUP
-        p = self._poll
-        if p is None:
-            p = self._poll = select.poll()
-            p.register(self._sock, mask)
-            self._mask = mask
-        elif mask != self._mask:
-            p.modify(self._sock, mask)
-            self._mask = mask
+        idle = self._poll
         try:
+            p, pmask = idle.pop()
+        except IndexError:
+            p, pmask = select.poll(), None
+        try:
+            if pmask is None:
+                p.register(self._sock, mask)
+            elif mask != pmask:
+                p.modify(self._sock, mask)
             ready = p.poll(timeout_ms)
         except InterruptedError:
-            return 0
+            ready = None
+        except (OSError, ValueError):  # closed by another thread meanwhile
+            return select.POLLERR | select.POLLHUP
+        idle.append((p, mask))
         if not ready:
             return 0
         ev = ready[0][1]
@@ -230,5 +237,5 @@ class HostSocket:
         return ev & (events | select.POLLERR | select.POLLHUP)
 
     def close(self):
-        self._poll = None
+        self._poll = []
         self._sock.close()

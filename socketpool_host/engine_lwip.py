@@ -107,6 +107,7 @@ class _Core:
             "sp_setsockopt": (c_int, [c_void_p, c_int, c_int, c_void_p, c_size_t]),
             "sp_poll": (c_int, [c_void_p, c_int, c_int]),
             "sp_close": (None, [c_void_p]),
+            "sp_free": (None, [c_void_p]),
         }
         for name, (res, args) in sigs.items():
             fn = getattr(lib, name)
@@ -204,19 +205,29 @@ class LwipEngine:
 
 
 class LwipSocket:
-    """An engine socket: one core ``sp_sock_t``."""
+    """An engine socket: one core ``sp_sock_t``.
 
-    __slots__ = ("_engine", "_core", "_s", "__weakref__")
+    Threads: ``_s`` stays the core's pointer for the whole life of this object, closed or not.
+    ``close()`` only asks the core to close (a call of another thread still inside the core, or
+    about to enter it, then ends with EBADF); the memory is given back by ``sp_free`` in the
+    finaliser, when no thread can be in a method of this object any more.
+    """
+
+    __slots__ = ("_engine", "_core", "_s", "_closed", "__weakref__")
 
     def __init__(self, engine, handle):
         self._engine = engine
         self._core = engine._core
         self._s = handle
+        self._closed = False
         engine._opened(1)
 
     def __del__(self):
-        if getattr(self, "_s", None):
+        s = getattr(self, "_s", None)
+        if s:
             self.close()
+            self._s = None
+            self._core.sp_free(s)
 
     def fileno(self):
         return -1  # lwIP descriptors are not the OS's
@@ -297,10 +308,12 @@ class LwipSocket:
                 return ready
 
     def close(self):
-        s, self._s = self._s, None
-        if s:
-            self._core.sp_close(s)
-            self._engine._opened(-1)
+        with self._engine._open_lock:  # two threads closing at once count one close
+            if self._closed:
+                return
+            self._closed = True
+            self._engine._open -= 1
+        self._core.sp_close(self._s)
 
 
 def load_core(core, namespace=None, variant=None):

@@ -128,7 +128,14 @@ int sp_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int
 /* value: an int option is passed as a 4-byte native int (len 4); anything else as bytes */
 int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t len);
 int sp_poll(sp_sock_t *s, int events, int timeout_ms);
-void sp_close(sp_sock_t *s); /* frees s; graceful TCP close, abort after a bounded linger */
+/* Threads: any call may run while another thread is inside a call on the same socket (one
+ * sends, one receives, one closes). sp_close(s) closes: graceful TCP close (abort after a bounded
+ * linger), a call waiting on s in another thread ends within SP_WAIT_SLICE_MS, every later call
+ * on s is -SP_EBADF (sp_poll: POLLERR | POLLHUP). s itself stays valid until sp_free(s), which
+ * closes it first if needed; call sp_free only when no call on s can run or start (the front
+ * end's finaliser). */
+void sp_close(sp_sock_t *s);
+void sp_free(sp_sock_t *s);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,14 @@
  * lwip_select) and on the host against Debian's liblwip-dev (SP_WAIT_WITH_POLL=1: lwip_poll).
  * Descriptors are always non-blocking; the only wait is sp_wait_fd(), used by sp_poll().
  *
+ * Threads: every call may run while another thread is inside a call on the same socket (one
+ * sends, one receives, one closes). lwIP's socket layer locks its own state (the core lock);
+ * this file only guards its descriptor: each call counts itself in `busy` (under lwIP's
+ * SYS_ARCH_PROTECT), sp_close() marks the socket closed and the last call to leave it closes the
+ * descriptor, so lwIP never sees a descriptor closed (or reused) under a waiting lwip_poll/select.
+ * A waiting sp_poll() looks at `closed` between slices of SP_WAIT_SLICE_MS. The memory stays
+ * until sp_free() (the front end's finaliser): a late call on a closed socket is EBADF.
+ *
  * Numbers on the interface are lwIP's own (AF_INET6 10, SOL_SOCKET 0xfff, ...). The stack this
  * file is compiled against may use others (Debian's lwIP takes Linux's SOL_SOCKET 1 and errno
  * values; ESP-IDF's takes lwIP's numbers and newlib's errno), so every number is translated
@@ -18,10 +26,12 @@
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 #include "lwip/sockets.h"
+#include "lwip/sys.h"
 #if SP_DNS && LWIP_DNS
 #include "lwip/netdb.h"
 #endif
 
+#include "sp_deadline.h"
 #include "sp_engine.h"
 #include "sp_resolve.h"
 
@@ -58,7 +68,64 @@ struct sp_sock {
     uint8_t bound;   /* bind succeeded once (lwIP 2.1.3 links a TCP PCB into its list twice on a
                       * second bind, and then loops forever: found by tests/native/sp_fuzz.c) */
     int8_t conn_err; /* SP_E* of the last failed connect, kept for connect_result */
+    uint8_t closed;  /* sp_close() ran: every call is EBADF (under SYS_ARCH_PROTECT) */
+    int busy;        /* calls inside this socket now (under SYS_ARCH_PROTECT) */
 };
+
+/* ---- threads: a call counts itself in; the last one out of a closed socket closes its fd --- */
+
+/* 1 and counted in when s is open; 0 (not counted) when closed */
+static int sp_enter(sp_sock_t *s) {
+    SYS_ARCH_DECL_PROTECT(lev);
+    SYS_ARCH_PROTECT(lev);
+    int open = !s->closed;
+    if (open) {
+        s->busy++;
+    }
+    SYS_ARCH_UNPROTECT(lev);
+    return open;
+}
+
+/* the descriptor to close now (-1: none): s is closed and no call is inside it; lock held */
+static int sp_fd_to_close(sp_sock_t *s) {
+    int fd = -1;
+    if (s->closed && s->busy == 0 && s->fd >= 0) {
+        fd = s->fd;
+        s->fd = -1;
+    }
+    return fd;
+}
+
+static int sp_leave(sp_sock_t *s, int result) {
+    SYS_ARCH_DECL_PROTECT(lev);
+    SYS_ARCH_PROTECT(lev);
+    s->busy--;
+    int fd = sp_fd_to_close(s);
+    SYS_ARCH_UNPROTECT(lev);
+    if (fd >= 0) {
+        /* lwIP closes gracefully in the background: unsent data and the FIN go out, and its
+         * retransmission and FIN_WAIT timers abort the connection if the peer never answers */
+        lwip_close(fd);
+    }
+    return result;
+}
+
+static int sp_is_closed(sp_sock_t *s) {
+    SYS_ARCH_DECL_PROTECT(lev);
+    SYS_ARCH_PROTECT(lev);
+    int c = s->closed;
+    SYS_ARCH_UNPROTECT(lev);
+    return c;
+}
+
+/* each entry point below: `SP_ENTER(s, what a closed socket answers)`, then every return
+ * goes through sp_leave() */
+#define SP_ENTER(s, closed_result) \
+    do {                           \
+        if (!sp_enter(s)) {        \
+            return closed_result;  \
+        }                          \
+    } while (0)
 
 /* ---- errors ---------------------------------------------------------------------------- */
 
@@ -286,7 +353,7 @@ int sp_socket(int family, int type, int proto, sp_sock_t **out) {
     return r;
 }
 
-int sp_bind(sp_sock_t *s, const char *ip, int port) {
+static int do_bind(sp_sock_t *s, const char *ip, int port) {
     sp_sockaddr_t sa;
     int len = sp_make_sockaddr(s->family, ip, port, &sa);
     if (len < 0) {
@@ -302,7 +369,7 @@ int sp_bind(sp_sock_t *s, const char *ip, int port) {
     return 0;
 }
 
-int sp_listen(sp_sock_t *s, int backlog) {
+static int do_listen(sp_sock_t *s, int backlog) {
     if (s->type != SPN_SOCK_STREAM) {
         return -SP_EOPNOTSUPP;
     }
@@ -313,7 +380,7 @@ int sp_listen(sp_sock_t *s, int backlog) {
     return 0;
 }
 
-int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
+static int do_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
     if (s->state != SP_ST_LISTENING) {
         return -SP_EINVAL;
     }
@@ -328,6 +395,8 @@ int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
     return sp_wrap(fd, s->family, s->type, SP_ST_CONNECTED, out);
 }
 
+static int do_connect_result(sp_sock_t *s);
+
 /* a reset while connecting is a refusal (contract, deliberate fix); lwIP gives up its SYN
  * retries with ERR_ABRT (ECONNABORTED): a SYN never answered is ETIMEDOUT, as on the Pico W core */
 static int sp_connect_failed(sp_sock_t *s, int code) {
@@ -341,7 +410,7 @@ static int sp_connect_failed(sp_sock_t *s, int code) {
     return -code;
 }
 
-int sp_connect(sp_sock_t *s, const char *ip, int port) {
+static int do_connect(sp_sock_t *s, const char *ip, int port) {
     if (s->state == SP_ST_LISTENING) {
         return -SP_EISCONN;
     }
@@ -350,7 +419,7 @@ int sp_connect(sp_sock_t *s, const char *ip, int port) {
             return -SP_EISCONN;
         }
         if (s->state == SP_ST_CONNECTING) {
-            int r = sp_connect_result(s);
+            int r = do_connect_result(s);
             return r == 0 ? -SP_EISCONN : (r == -SP_EINPROGRESS ? -SP_EALREADY : r);
         }
     }
@@ -389,7 +458,7 @@ int sp_connect(sp_sock_t *s, const char *ip, int port) {
     return sp_connect_failed(s, code);
 }
 
-int sp_connect_result(sp_sock_t *s) {
+static int do_connect_result(sp_sock_t *s) {
     if (s->state == SP_ST_CONNECTED) {
         return 0;
     }
@@ -458,7 +527,7 @@ static size_t sp_cap(size_t len) {
     return len > (size_t)INT_MAX ? (size_t)INT_MAX : len;
 }
 
-int sp_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
+static int do_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
     int r = sp_recv_check(s);
     if (r <= 0) {
         return r;
@@ -479,10 +548,10 @@ int sp_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
     return sp_recv_failed(s, sp_code(errno));
 }
 
-int sp_recvfrom_into(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_IPSTR_LEN], int *port) {
+static int do_recvfrom_into(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_IPSTR_LEN], int *port) {
     sp_sockaddr_t sa;
     if (s->type == SPN_SOCK_STREAM) {
-        int n = sp_recv_into(s, buf, len);
+        int n = do_recv_into(s, buf, len);
         if (n >= 0) {
             socklen_t alen = sizeof(sa);
             memset(&sa, 0, sizeof(sa));
@@ -528,7 +597,7 @@ static int sp_raw_too_short(const sp_sock_t *s, size_t len) {
     return s->type == SPN_SOCK_RAW && s->family == SPN_AF_INET6 && s->proto == 58 && len < 4;
 }
 
-int sp_send(sp_sock_t *s, const uint8_t *data, size_t len) {
+static int do_send(sp_sock_t *s, const uint8_t *data, size_t len) {
     if (sp_raw_too_short(s, len)) {
         return -SP_EINVAL;
     }
@@ -537,7 +606,7 @@ int sp_send(sp_sock_t *s, const uint8_t *data, size_t len) {
             return -SP_ECONNRESET;
         }
         if (s->state == SP_ST_CONNECTING) {
-            int r = sp_connect_result(s);
+            int r = do_connect_result(s);
             if (r == -SP_EINPROGRESS) {
                 return -SP_EAGAIN; /* writable once connected */
             }
@@ -558,9 +627,9 @@ int sp_send(sp_sock_t *s, const uint8_t *data, size_t len) {
     return (int)n;
 }
 
-int sp_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int port) {
+static int do_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int port) {
     if (s->type == SPN_SOCK_STREAM) {
-        return sp_send(s, data, len); /* the address is ignored on TCP */
+        return do_send(s, data, len); /* the address is ignored on TCP */
     }
     if (len > SP_MAX_DATAGRAM) {
         return -SP_EMSGSIZE;
@@ -616,7 +685,7 @@ static const sp_option_t sp_options[] = {
 #endif
 };
 
-int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t len) {
+static int do_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t len) {
     const sp_option_t *o = NULL;
     for (size_t i = 0; i < sizeof(sp_options) / sizeof(sp_options[0]); i++) {
         if (sp_options[i].level == level && sp_options[i].opt == opt) {
@@ -659,7 +728,7 @@ int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t le
 
 /* ---- readiness and close --------------------------------------------------------------- */
 
-int sp_poll(sp_sock_t *s, int events, int timeout_ms) {
+static int do_poll(sp_sock_t *s, int events, int timeout_ms) {
     int want = events & (SP_POLLIN | SP_POLLOUT);
     if (s->type == SPN_SOCK_STREAM) {
         if (s->reset) {
@@ -688,10 +757,94 @@ void sp_close(sp_sock_t *s) {
     if (s == NULL) {
         return;
     }
-    /* lwIP closes gracefully in the background: unsent data and the FIN go out, and its
-     * retransmission and FIN_WAIT timers abort the connection if the peer never answers */
-    lwip_close(s->fd);
-    free(s);
+    SYS_ARCH_DECL_PROTECT(lev);
+    SYS_ARCH_PROTECT(lev);
+    s->closed = 1;
+    int fd = sp_fd_to_close(s); /* else the last call inside s closes it */
+    SYS_ARCH_UNPROTECT(lev);
+    if (fd >= 0) {
+        lwip_close(fd); /* graceful, in the background (see sp_leave) */
+    }
+}
+
+void sp_free(sp_sock_t *s) {
+    if (s != NULL) {
+        sp_close(s);
+        free(s);
+    }
+}
+
+/* ---- the entry points: counted in and out (see "threads" above) ----------------------- */
+
+int sp_bind(sp_sock_t *s, const char *ip, int port) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_bind(s, ip, port));
+}
+
+int sp_listen(sp_sock_t *s, int backlog) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_listen(s, backlog));
+}
+
+int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_accept(s, out, ip, port));
+}
+
+int sp_connect(sp_sock_t *s, const char *ip, int port) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_connect(s, ip, port));
+}
+
+int sp_connect_result(sp_sock_t *s) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_connect_result(s));
+}
+
+int sp_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_recv_into(s, buf, len));
+}
+
+int sp_recvfrom_into(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_IPSTR_LEN], int *port) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_recvfrom_into(s, buf, len, ip, port));
+}
+
+int sp_send(sp_sock_t *s, const uint8_t *data, size_t len) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_send(s, data, len));
+}
+
+int sp_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int port) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_sendto(s, data, len, ip, port));
+}
+
+int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t len) {
+    SP_ENTER(s, -SP_EBADF);
+    return sp_leave(s, do_setsockopt(s, level, opt, value, len));
+}
+
+/* a closed socket is ready with an error at once; a wait is cut into SP_WAIT_SLICE_MS slices,
+ * so a close() from another thread ends it within one slice */
+int sp_poll(sp_sock_t *s, int events, int timeout_ms) {
+    const int closed = (events & (SP_POLLIN | SP_POLLOUT)) | SP_POLLERR | SP_POLLHUP;
+    SP_ENTER(s, closed);
+    sp_deadline_t d;
+    sp_deadline_start(&d, timeout_ms < 0 ? 0 : timeout_ms);
+    int ready;
+    for (;;) {
+        ready = do_poll(s, events, (int)sp_deadline_slice(&d, SP_WAIT_SLICE_MS));
+        if (ready != 0 || sp_deadline_expired(&d)) {
+            break;
+        }
+        if (sp_is_closed(s)) {
+            ready = closed;
+            break;
+        }
+    }
+    return sp_leave(s, ready);
 }
 
 /* ---- names ----------------------------------------------------------------------------- */

@@ -26,6 +26,7 @@
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/raw.h"
 #include "lwip/tcpip.h"
 
 #include "sp_config.h"
@@ -61,6 +62,100 @@ static err_t sp_loop_init(struct netif *netif) {
     netif->output_ip6 = sp_loop_out6;
 #endif
     return ERR_OK;
+}
+
+/* ---- the loopback wire: the rate limit on needless ACKs that lwIP lacks ------------------
+ *
+ * lwIP (2.1.3, and 2.2) answers a segment it finds outside its receive window with an empty
+ * ACK, and with its window at 0 it finds even a bare ACK at RCV.NXT outside (RFC 793 accepts
+ * that one). Two lwIP ends whose windows are both closed (a target talking to itself through
+ * 127.0.0.1, each side sending faster than it reads) then answer each other's ACK forever. On
+ * this netif every reply is handled inside the same netif_poll() with the core lock held, so
+ * no application thread can ever read and reopen a window: lwIP's thread spins for good
+ * (issue 11: two threads on one socket, echoed by the target's own listener). Linux rate-limits
+ * exactly these ACKs (tcp_invalid_ratelimit, 500 ms); here the wire does: a bare ACK identical
+ * to the previous one of its flow (same ports, sequence, ack and window) within
+ * SP_LOOP_ACK_REPEAT_MS is dropped before TCP sees it. A lossless loopback needs no duplicate
+ * ACK (they only signal loss), window updates differ in their window, and lwIP's zero-window
+ * probes are at least 1.5 s apart, so nothing else is lost. */
+#define SP_LOOP_ACK_REPEAT_MS 200
+#define SP_LOOP_FLOWS 32
+
+static struct {
+    uint32_t ports; /* source port << 16 | destination port; 0: free */
+    uint32_t seq, ack, when_ms;
+    uint16_t wnd;
+} sp_loop_acks[SP_LOOP_FLOWS]; /* lwIP's thread only (core locked) */
+
+static uint32_t sp_loop_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+static uint32_t sp_be32(const uint8_t *b) {
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+/* 1 when p (an IP packet arriving on the loopback netif) is a repeated bare ACK */
+static int sp_loop_repeated_ack(struct pbuf *p) {
+    uint8_t h[80];
+    u16_t n = pbuf_copy_partial(p, h, sizeof(h), 0);
+    int ip_len, tcp, total;
+    if (n >= 20 && (h[0] >> 4) == 4 && h[9] == 6) {
+        ip_len = (h[0] & 0x0f) * 4;
+        total = (h[2] << 8) | h[3];
+    } else if (n >= 40 && (h[0] >> 4) == 6 && h[6] == 6) {
+        ip_len = 40;
+        total = 40 + ((h[4] << 8) | h[5]);
+    } else {
+        return 0;
+    }
+    tcp = ip_len;
+    if (n < tcp + 20) {
+        return 0;
+    }
+    int flags = h[tcp + 13], tcp_len = (h[tcp + 12] >> 4) * 4;
+    if ((flags & 0x17) != 0x10 || total - ip_len - tcp_len != 0) {
+        return 0; /* SYN, FIN, RST or data: always delivered */
+    }
+    uint32_t ports = sp_be32(h + tcp), seq = sp_be32(h + tcp + 4), ack = sp_be32(h + tcp + 8);
+    uint16_t wnd = (uint16_t)((h[tcp + 14] << 8) | h[tcp + 15]);
+    uint32_t now = sp_loop_ms();
+    /* the flow's entry (each direction has its own), else the least recently used one */
+    int slot = 0;
+    for (int i = 0; i < SP_LOOP_FLOWS; i++) {
+        if (sp_loop_acks[i].ports == ports) {
+            slot = i;
+            break;
+        }
+        if (now - sp_loop_acks[i].when_ms > now - sp_loop_acks[slot].when_ms) {
+            slot = i;
+        }
+    }
+    int repeated = sp_loop_acks[slot].ports == ports && sp_loop_acks[slot].seq == seq &&
+                   sp_loop_acks[slot].ack == ack && sp_loop_acks[slot].wnd == wnd &&
+                   now - sp_loop_acks[slot].when_ms < SP_LOOP_ACK_REPEAT_MS;
+    if (!repeated) {
+        sp_loop_acks[slot].ports = ports;
+        sp_loop_acks[slot].seq = seq;
+        sp_loop_acks[slot].ack = ack;
+        sp_loop_acks[slot].wnd = wnd;
+        sp_loop_acks[slot].when_ms = now;
+    }
+    return repeated;
+}
+
+/* a raw PCB for TCP sees every segment before TCP does: eating one is losing it on the wire */
+static u8_t sp_loop_filter(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr) {
+    (void)arg;
+    (void)pcb;
+    (void)addr;
+    if (ip_current_input_netif() == &sp_loop_netif && sp_loop_repeated_ack(p)) {
+        pbuf_free(p);
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- the link: a netif over a TUN device ------------------------------------------------ */
@@ -253,6 +348,10 @@ static void sp_start_once(void) {
     netif_set_default(&sp_loop_netif);
     netif_set_link_up(&sp_loop_netif);
     netif_set_up(&sp_loop_netif);
+    struct raw_pcb *filter = raw_new_ip_type(IPADDR_TYPE_ANY, IP_PROTO_TCP);
+    if (filter != NULL) {
+        raw_recv(filter, sp_loop_filter, NULL);
+    }
     UNLOCK_TCPIP_CORE();
     const char *link = getenv("SOCKETPOOL_HOST_LINK");
     if (link != NULL && *link != '\0' && sp_link_start(link) != 0) {

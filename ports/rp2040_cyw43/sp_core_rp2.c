@@ -9,6 +9,12 @@
  * Shape (after MicroPython's extmod/modlwip.c): one socket struct with an explicit state, one
  * error table, and callbacks that only record what happened and wake the waiter. Every call
  * below is non-blocking; only sp_poll() and sp_rp2_resolve() wait, bounded by their timeout.
+ *
+ * Threads: every call may run while another thread is inside a call on the same socket (one
+ * sends, one receives, one closes): each looks at the socket only under the lock, and looks
+ * again after every wait. sp_close() marks the socket closed under the lock, releases its PCB
+ * and queues and wakes every waiter; a call that finds it closed is EBADF (sp_poll: POLLERR |
+ * POLLHUP). The memory stays until sp_free() (the front end's finaliser).
  */
 #include <string.h>
 
@@ -71,6 +77,7 @@ struct sp_sock {
     uint8_t nodelay;
     uint8_t mcast_ttl;
     uint8_t linger_reset;      /* SO_LINGER {on, 0}: close() resets instead of a FIN */
+    uint8_t closed;            /* sp_close() ran: every call is EBADF (under the lock) */
     union {
         struct tcp_pcb *tcp;
         struct udp_pcb *udp;
@@ -361,6 +368,9 @@ static err_t on_close_poll(void *arg, struct tcp_pcb *pcb) {
 
 static int poll_mask(sp_sock_t *s, int events) {
     int m = 0;
+    if (s->closed) {
+        return ((SP_POLLIN | SP_POLLOUT) & events) | SP_POLLERR | SP_POLLHUP;
+    }
     if (s->type == 2) {
         if (s->dq_n > 0) {
             m |= SP_POLLIN;
@@ -479,7 +489,9 @@ int sp_bind(sp_sock_t *s, const char *ip, int port) {
     }
     int r;
     sp_lock();
-    if (s->type == 2) {
+    if (s->closed) {
+        r = -SP_EBADF;
+    } else if (s->type == 2) {
         r = -map_err(udp_bind(s->pcb.udp, &addr, (u16_t)port));
     } else if (s->state != ST_NEW && s->state != ST_FAILED) {
         r = -SP_EINVAL;
@@ -504,8 +516,11 @@ int sp_listen(sp_sock_t *s, int backlog) {
         backlog = 255;
     }
     sp_lock();
-    int state = s->state;
+    int state = s->closed ? -1 : s->state;
     sp_unlock();
+    if (state < 0) {
+        return -SP_EBADF;
+    }
     if (state == ST_LISTENING) {
         return 0;
     }
@@ -518,26 +533,31 @@ int sp_listen(sp_sock_t *s, int backlog) {
     }
     int r = 0;
     sp_lock();
-    if (s->pcb.tcp == NULL) {
-        r = tcp_renew(s);
-    }
-    if (r == 0 && s->pcb.tcp->local_port == 0) {
-        r = -map_err(tcp_bind(s->pcb.tcp, IP4_ADDR_ANY, 0)); /* an ephemeral port, as Linux */
-    }
-    if (r == 0) {
-        err_t e = ERR_OK;
-        struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)backlog, &e);
-        if (lpcb == NULL) {
-            r = -map_err(e == ERR_OK ? ERR_MEM : e);
-        } else {
-            /* the old PCB is gone; a listening PCB has only arg and accept */
-            s->pcb.tcp = lpcb;
-            tcp_arg(lpcb, s);
-            tcp_accept(lpcb, on_accept);
-            s->acc = acc;
-            s->acc_cap = (uint16_t)backlog;
-            s->state = ST_LISTENING;
-            acc = NULL;
+    if (s->closed || s->state != ST_NEW) {
+        /* closed, or listening already, by another thread while the queue was allocated */
+        r = s->closed ? -SP_EBADF : s->state == ST_LISTENING ? 0 : -SP_EINVAL;
+    } else {
+        if (s->pcb.tcp == NULL) {
+            r = tcp_renew(s);
+        }
+        if (r == 0 && s->pcb.tcp->local_port == 0) {
+            r = -map_err(tcp_bind(s->pcb.tcp, IP4_ADDR_ANY, 0)); /* an ephemeral port, as Linux */
+        }
+        if (r == 0) {
+            err_t e = ERR_OK;
+            struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)backlog, &e);
+            if (lpcb == NULL) {
+                r = -map_err(e == ERR_OK ? ERR_MEM : e);
+            } else {
+                /* the old PCB is gone; a listening PCB has only arg and accept */
+                s->pcb.tcp = lpcb;
+                tcp_arg(lpcb, s);
+                tcp_accept(lpcb, on_accept);
+                s->acc = acc;
+                s->acc_cap = (uint16_t)backlog;
+                s->state = ST_LISTENING;
+                acc = NULL;
+            }
         }
     }
     sp_unlock();
@@ -550,8 +570,11 @@ int sp_listen(sp_sock_t *s, int backlog) {
 int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
     *out = NULL;
     sp_lock();
-    int state = s->state, pending = s->acc_n;
+    int state = s->state, pending = s->acc_n, closed = s->closed;
     sp_unlock();
+    if (closed) {
+        return -SP_EBADF;
+    }
     if (state != ST_LISTENING) {
         return -SP_EINVAL;
     }
@@ -565,12 +588,14 @@ int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
     int r = 0;
     sp_lock();
     sp_pending_t *e = NULL; /* the oldest pending connection (it may have died meanwhile) */
-    for (uint16_t i = 0; i < s->acc_cap; i++) {
+    for (uint16_t i = 0; !s->closed && i < s->acc_cap; i++) {
         if (s->acc[i].pcb != NULL && (e == NULL || (int32_t)(s->acc[i].seq - e->seq) < 0)) {
             e = &s->acc[i];
         }
     }
-    if (e == NULL) {
+    if (s->closed) {
+        r = -SP_EBADF; /* by another thread meanwhile: its queue is gone */
+    } else if (e == NULL) {
         r = -SP_EAGAIN;
     } else {
         struct tcp_pcb *pcb = e->pcb;
@@ -603,6 +628,10 @@ int sp_connect(sp_sock_t *s, const char *ip, int port) {
     }
     int r;
     sp_lock();
+    if (s->closed) {
+        sp_unlock();
+        return -SP_EBADF;
+    }
     if (s->type == 2) {
         r = -map_err(udp_connect(s->pcb.udp, &addr, (u16_t)port));
         sp_unlock();
@@ -652,7 +681,10 @@ int sp_connect(sp_sock_t *s, const char *ip, int port) {
 int sp_connect_result(sp_sock_t *s) {
     int r;
     sp_lock();
-    switch (s->state) {
+    switch (s->closed ? -1 : s->state) {
+        case -1:
+            r = -SP_EBADF;
+            break;
         case ST_CONNECTING:
             r = -SP_EINPROGRESS;
             break;
@@ -754,7 +786,7 @@ static int tcp_take(sp_sock_t *s, uint8_t *buf, size_t len) {
 int sp_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
     int r;
     sp_lock();
-    r = s->type == 2 ? udp_take(s, buf, len, NULL, NULL) : tcp_take(s, buf, len);
+    r = s->closed ? -SP_EBADF : s->type == 2 ? udp_take(s, buf, len, NULL, NULL) : tcp_take(s, buf, len);
     sp_unlock();
     return r;
 }
@@ -762,7 +794,9 @@ int sp_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
 int sp_recvfrom_into(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_IPSTR_LEN], int *port) {
     int r;
     sp_lock();
-    if (s->type == 2) {
+    if (s->closed) {
+        r = -SP_EBADF;
+    } else if (s->type == 2) {
         r = udp_take(s, buf, len, ip, port);
     } else {
         r = tcp_take(s, buf, len);
@@ -844,7 +878,9 @@ static int tcp_out(sp_sock_t *s, const uint8_t *data, size_t len) {
 int sp_send(sp_sock_t *s, const uint8_t *data, size_t len) {
     int r;
     sp_lock();
-    if (s->type == 2) {
+    if (s->closed) {
+        r = -SP_EBADF;
+    } else if (s->type == 2) {
         r = s->pcb.udp->remote_port != 0 ? udp_out(s, data, len, NULL, 0) : -SP_EPIPE;
     } else {
         r = tcp_out(s, data, len);
@@ -862,7 +898,7 @@ int sp_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int
         return -SP_EINVAL;
     }
     sp_lock();
-    int r = udp_out(s, data, len, &addr, port);
+    int r = s->closed ? -SP_EBADF : udp_out(s, data, len, &addr, port);
     sp_unlock();
     return r;
 }
@@ -888,7 +924,9 @@ int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t le
     }
     int r = 0;
     sp_lock();
-    if (level == 0xfff && (opt == 0x04 || opt == 0x08 || opt == 0x20)) {
+    if (s->closed) {
+        r = -SP_EBADF;
+    } else if (level == 0xfff && (opt == 0x04 || opt == 0x08 || opt == 0x20)) {
         /* SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST: same bits as lwIP's SOF_* */
         if (!is_int) {
             r = -SP_EINVAL;
@@ -963,7 +1001,15 @@ int sp_poll(sp_sock_t *s, int events, int timeout_ms) {
 
 void sp_close(sp_sock_t *s) {
     sp_pending_t *acc = NULL;
+    if (s == NULL) {
+        return;
+    }
     sp_lock();
+    if (s->closed) {
+        sp_unlock();
+        return;
+    }
+    s->closed = 1;
     if (s->type == 2) {
         udp_recv(s->pcb.udp, NULL, NULL);
         udp_remove(s->pcb.udp);
@@ -982,6 +1028,9 @@ void sp_close(sp_sock_t *s) {
             }
         }
         acc = s->acc;
+        s->acc = NULL;
+        s->acc_cap = 0;
+        s->acc_n = 0;
         tcp_arg(s->pcb.tcp, NULL);
         tcp_accept(s->pcb.tcp, NULL);
         tcp_close(s->pcb.tcp); /* a listening PCB closes at once */
@@ -989,6 +1038,8 @@ void sp_close(sp_sock_t *s) {
         struct tcp_pcb *pcb = s->pcb.tcp;
         /* unread data: lwIP's tcp_close sees the window not reopened and resets, as Linux does */
         free_chain(s->rx);
+        s->rx = s->rx_tail = NULL;
+        s->rx_len = 0;
         if (pcb != NULL && s->linger_reset) {
             tcp_detach(pcb);
             tcp_abort(pcb);
@@ -1001,12 +1052,20 @@ void sp_close(sp_sock_t *s) {
             }
         }
     }
+    s->pcb.tcp = NULL;
     open_count--;
     sp_unlock();
+    sp_wake(); /* a thread waiting on s looks again, finds it closed: EBADF */
     if (acc != NULL) {
         sp_rp2_free(acc);
     }
-    sp_rp2_free(s);
+}
+
+void sp_free(sp_sock_t *s) {
+    if (s != NULL) {
+        sp_close(s);
+        sp_rp2_free(s);
+    }
 }
 
 /* --- names: lwIP's DNS client, firmware only (Debian's lwIP has none) --- */

@@ -47,56 +47,118 @@ def _spt_wait(st, key, seconds):
     return bool(st[key])
 
 
-def _spt_pattern(n):
-    return bytes((i * 7 + (i >> 8)) & 0xFF for i in range(n))
+_SPT_PERIOD = 251  # a prime: a byte out of place or lost shows in the next comparison
+
+
+def _spt_ref(chunk):
+    return bytes((i * 7 + 3) % 256 for i in range(_SPT_PERIOD)) * (chunk // _SPT_PERIOD + 2)
+
+
+def _spt_two_threads(s, size, chunk, ended_s):
+    """On connected TCP socket ``s`` (the far end echoes): this thread sendall()s ``size`` bytes
+    in ``chunk``-byte pieces while a second thread recv_into()s the echo. Returns (sent,
+    received, received intact, the receiver's error, the sender's error, the receiver ended)."""
+    ref = _spt_ref(chunk)
+    st = {"got": 0, "ok": True, "err": None, "done": False}
+
+    def receive():
+        buf = bytearray(chunk)
+        got = 0
+        try:
+            for _ in range(size + 1):  # at least one byte per call until the end
+                if got >= size:
+                    break
+                n = s.recv_into(buf)
+                if n == 0:
+                    break
+                at = got % _SPT_PERIOD
+                if buf[:n] != ref[at:at + n]:
+                    st["ok"] = False
+                got += n
+        except Exception as e:  # reported to the test, never lost in the thread
+            st["err"] = repr(e)
+        st["got"] = got
+        st["done"] = True
+
+    _spt_thread.start_new_thread(receive, ())
+    sent = 0
+    serr = None
+    try:
+        while sent < size:
+            at = sent % _SPT_PERIOD
+            n = min(chunk, size - sent)
+            s.sendall(ref[at:at + n])
+            sent += n
+    except Exception as e:
+        serr = repr(e)
+    ended = _spt_wait(st, "done", ended_s)
+    if not ended:
+        s.close()  # a stuck receiver must end too (EBADF): then wait for it
+        _spt_wait(st, "done", ended_s)
+    return (sent, st["got"], st["ok"], st["err"], serr, ended)
 
 
 def _spt_echo(pool, host, port, size, chunk, ended_s):
-    """One TCP socket: this thread sendall()s ``size`` bytes in ``chunk``-byte pieces while a
-    second thread recv_into()s the echo of them. Returns (sent, received, received intact, the
-    receiver's error, the sender's error, the receiver ended)."""
-    data = _spt_pattern(size)
+    """_spt_two_threads on a connection to the echo peer at (host, port)."""
     s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
-    st = {"got": 0, "ok": True, "err": None, "done": False}
     try:
         s.settimeout(ended_s)
         s.connect((host, port))
+        return _spt_two_threads(s, size, chunk, ended_s)
+    finally:
+        s.close()
 
-        def receive():
-            buf = bytearray(chunk)
-            got = 0
+
+def _spt_self_echo(pool, first_port, size, chunk, ended_s):
+    """_spt_two_threads where the echo is the target's own: a third thread serves a listener of
+    the same pool on 127.0.0.1 (both ends of the connection in the target's stack)."""
+    lst = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
+    s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
+    st = {"done": False, "err": None, "echoed": 0}
+    try:
+        port = None
+        for p in range(first_port, first_port + 20):
             try:
-                for _ in range(size + 1):  # at least one byte per call until the end
-                    if got >= size:
-                        break
-                    n = s.recv_into(buf)
-                    if n == 0:
-                        break
-                    if buf[:n] != data[got:got + n]:
-                        st["ok"] = False
-                    got += n
-            except Exception as e:  # reported to the test, never lost in the thread
+                lst.bind(("127.0.0.1", p))
+                port = p
+                break
+            except OSError:
+                pass
+        if port is None:
+            return "no free port from %d" % first_port
+        lst.listen(1)
+        lst.settimeout(ended_s)
+
+        def serve():
+            try:
+                conn, _ = lst.accept()
+                try:
+                    conn.settimeout(ended_s)
+                    buf = bytearray(chunk)
+                    for _ in range(size + 1):
+                        n = conn.recv_into(buf)
+                        if n == 0:
+                            break
+                        conn.sendall(memoryview(buf)[:n])
+                        st["echoed"] += n
+                finally:
+                    conn.close()
+            except Exception as e:
                 st["err"] = repr(e)
-            st["got"] = got
             st["done"] = True
 
-        _spt_thread.start_new_thread(receive, ())
-        sent = 0
-        serr = None
-        try:
-            mv = memoryview(data)
-            while sent < size:
-                s.sendall(mv[sent:sent + chunk])
-                sent += len(mv[sent:sent + chunk])
-        except Exception as e:
-            serr = repr(e)
-        ended = _spt_wait(st, "done", ended_s)
-        return (sent, st["got"], st["ok"], st["err"], serr, ended)
+        _spt_thread.start_new_thread(serve, ())
+        s.settimeout(ended_s)
+        s.connect(("127.0.0.1", port))
+        r = _spt_two_threads(s, size, chunk, ended_s)
+        s.close()  # the server's end of stream
+        served = _spt_wait(st, "done", ended_s)
+        return r + (served, st["err"], st["echoed"])
     finally:
-        if not st["done"]:
-            s.close()  # a stuck receiver must end too (EBADF): then wait for it
-            _spt_wait(st, "done", ended_s)
         s.close()
+        lst.close()
+        if not st["done"]:
+            _spt_wait(st, "done", ended_s)
 
 
 def _spt_blocked_close(s, op, arg, ended_s):
@@ -165,20 +227,54 @@ def board(target):
 
 
 # --- one socket, two threads ----------------------------------------------------------------
-@pytest.mark.parametrize("run", range(ECHO_RUNS))
-def test_two_threads_one_sends_one_receives_every_byte_echoed_in_order(board, pool, net4, run):
-    # a small receive buffer at the peer: the sender waits for room while the receiver waits for
-    # data, so both threads are inside a wait on the one socket at once, again and again
-    size, chunk = 1024 * 1024, 16 * 1024
-    with peers.TcpPeer(net4.peer_host, peers.echo, rcvbuf=8192) as peer:
-        sent, got, intact, rerr, serr, ended = board.call(
-            "_spt_echo", pool, net4.peer_host, peer.port, size, chunk, ENDED_S)
+def assert_transfer(result, size):
+    sent, got, intact, rerr, serr, ended = result[:6]
     assert serr is None, "the sending thread raised %s" % serr
     assert rerr is None, "the receiving thread raised %s" % rerr
     assert ended, "the receiving thread did not end"
     assert (sent, got) == (size, size)
     assert intact, "the echo came back changed or out of order"
+
+
+def gated_echo(conn, peer):
+    """Echo, but only once ``peer.go`` is set: until then the target's sender fills every buffer
+    and waits for room while its receiver waits for data, on the one socket."""
+    peer.go.wait(peers.JOIN)
+    return peers.echo(conn, peer)
+
+
+@pytest.mark.parametrize("run", range(ECHO_RUNS))
+def test_two_threads_one_sends_one_receives_every_byte_echoed_in_order(board, pool, net4, run):
+    size, chunk = 256 * 1024, 16 * 1024
+    with peers.TcpPeer(net4.peer_host, peers.echo, rcvbuf=8192) as peer:
+        result = board.call("_spt_echo", pool, net4.peer_host, peer.port, size, chunk, ENDED_S)
+    assert_transfer(result, size)
     assert peer.result == size
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_two_threads_both_waiting_on_one_socket_at_once(board, pool, net4, run):
+    # more than any stack buffers: the sender waits for room for as long as the peer holds back
+    size, chunk = 8 * 1024 * 1024, 64 * 1024
+    with peers.TcpPeer(net4.peer_host, gated_echo, rcvbuf=8192) as peer:
+        go = peers.run_later(0.5, peer.go.set)
+        result = board.call("_spt_echo", pool, net4.peer_host, peer.port, size, chunk, ENDED_S)
+        peers.join(go)
+    assert_transfer(result, size)
+    assert peer.result == size
+
+
+@pytest.mark.parametrize("run", range(ECHO_RUNS // 2))
+def test_two_threads_one_socket_echoed_by_the_targets_own_listener(board, pool, target, run):
+    """Both ends in the target's stack (a board talking to itself: a local server and client).
+    Big writes on both sides, so both receive windows close now and then."""
+    size, chunk = 1024 * 1024, 256 * 1024
+    result = board.call("_spt_self_echo", pool, 47100 + 20 * (run % 10), size, chunk, ENDED_S)
+    assert not isinstance(result, str), result
+    assert_transfer(result, size)
+    served, serr, echoed = result[6:]
+    assert served and serr is None, "the target's echo thread: ended %s, raised %s" % (served, serr)
+    assert echoed == size
 
 
 # --- close() from another thread ------------------------------------------------------------

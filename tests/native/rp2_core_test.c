@@ -66,7 +66,7 @@ static sp_sock_t *listener(int backlog, int *port) {
             break;
         }
     }
-    sp_close(l);
+    sp_free(l);
     return NULL;
 }
 
@@ -97,11 +97,11 @@ static int pair(sp_sock_t **client, sp_sock_t **server) {
     *client = tcp();
     *server = NULL;
     if (l == NULL || *client == NULL || connect_wait(*client, port) != 0) {
-        if (l) sp_close(l);
+        if (l) sp_free(l);
         return -1;
     }
     *server = accept_wait(l, ip, &peer_port);
-    sp_close(l);
+    sp_free(l);
     return *server ? 0 : -1;
 }
 
@@ -154,12 +154,12 @@ static void test_round_trip_and_peer_address(void) {
     sp_poll(c, SP_POLLIN, 2000);
     EQ(sp_recvfrom_into(c, buf, sizeof buf, ip, &peer_port), 4);
     EQ(peer_port, port);
-    sp_close(c);
+    sp_free(c);
     sp_poll(a, SP_POLLIN, 2000);
     EQ(sp_recv_into(a, buf, sizeof buf), 0); /* end of stream, every time */
     EQ(sp_recv_into(a, buf, sizeof buf), 0);
-    sp_close(a);
-    sp_close(l);
+    sp_free(a);
+    sp_free(l);
 }
 
 /* 1 MiB through a 64 KiB window: recv_into must reopen it with tcp_recved, gathering pbufs */
@@ -198,8 +198,8 @@ static void test_bulk_transfer_reopens_the_window(void) {
     CHECK(biggest > 1460); /* one call gathered more than one segment */
     free(out);
     free(in);
-    sp_close(c);
-    sp_close(a);
+    sp_free(c);
+    sp_free(a);
 }
 
 static void test_recv_gathers_all_queued_segments(void) {
@@ -220,8 +220,8 @@ static void test_recv_gathers_all_queued_segments(void) {
     for (int i = 0; i < 400; i++) {
         CHECK(buf[i] == '0' + i / 50);
     }
-    sp_close(c);
-    sp_close(a);
+    sp_free(c);
+    sp_free(a);
 }
 
 static void test_connect_to_closed_port_is_refused(void) {
@@ -237,8 +237,8 @@ static void test_connect_to_closed_port_is_refused(void) {
     EQ(sp_connect_result(c), -SP_ECONNREFUSED); /* it keeps saying so until the next connect */
     EQ(sp_connect(c, "127.0.0.1", 9), -SP_ECONNREFUSED); /* which reports it once more */
     EQ(sp_connect(c, "255.255.255.255", 9), -SP_EHOSTUNREACH); /* and then tries again */
-    sp_close(c);
-    sp_close(d);
+    sp_free(c);
+    sp_free(d);
 }
 
 /* backlog 1: one connection queues, the next is refused with a reset, nothing leaks */
@@ -272,10 +272,10 @@ static void test_accept_queue_overflow_is_refused_cleanly(void) {
     CHECK(memcmp(buf, "early", 5) == 0);
     sp_sock_t *none = NULL;
     EQ(sp_accept(l, &none, ip, &pp), -SP_EAGAIN);
-    sp_close(a);
-    sp_close(c1);
-    sp_close(c2);
-    sp_close(l);
+    sp_free(a);
+    sp_free(c1);
+    sp_free(c2);
+    sp_free(l);
 }
 
 static void test_udp_queues_four_datagrams_with_sources(void) {
@@ -317,9 +317,9 @@ static void test_udp_queues_four_datagrams_with_sources(void) {
     CHECK(big != NULL);
     EQ(sp_sendto(s1, big, 65508, "127.0.0.1", rport), -SP_EMSGSIZE);
     free(big);
-    sp_close(r);
-    sp_close(s1);
-    sp_close(s2);
+    sp_free(r);
+    sp_free(s1);
+    sp_free(s2);
 }
 
 /* a peer that reads nothing: a non-blocking sender meets EAGAIN, never blocks */
@@ -350,8 +350,8 @@ static void test_full_send_buffer_says_eagain(void) {
         }
     }
     CHECK(sp_poll(c, SP_POLLOUT, 0) & SP_POLLOUT);
-    sp_close(c);
-    sp_close(a);
+    sp_free(c);
+    sp_free(a);
 }
 
 static void test_linger_zero_close_resets_the_peer(void) {
@@ -360,11 +360,11 @@ static void test_linger_zero_close_resets_the_peer(void) {
     CHECK(pair(&c, &a) == 0);
     int lin[2] = {1, 0};
     EQ(sp_setsockopt(a, 0xfff, 0x80, lin, sizeof lin), 0);
-    sp_close(a);
+    sp_free(a);
     sp_poll(c, SP_POLLIN, 2000);
     EQ(sp_recv_into(c, buf, sizeof buf), -SP_ECONNRESET);
     EQ(sp_connect_result(c), 0); /* it did connect */
-    sp_close(c);
+    sp_free(c);
 }
 
 /* close() with a peer that never closes its side: FIN first, then an abort after the linger */
@@ -372,7 +372,7 @@ static void test_close_aborts_after_a_bounded_linger(void) {
     sp_sock_t *c, *a;
     uint8_t buf[8];
     CHECK(pair(&c, &a) == 0);
-    sp_close(c); /* graceful: a FIN */
+    sp_free(c); /* graceful: a FIN */
     sp_poll(a, SP_POLLIN, 2000);
     EQ(sp_recv_into(a, buf, sizeof buf), 0); /* a sees the end of stream */
     /* a never closes and sends nothing (data would be answered with a reset at once, as Linux
@@ -387,7 +387,7 @@ static void test_close_aborts_after_a_bounded_linger(void) {
     CHECK(m & SP_POLLERR);
     EQ(sp_send(a, (const uint8_t *)"x", 1), -SP_ECONNRESET);
     EQ(sp_recv_into(a, buf, sizeof buf), 0); /* after its FIN, the stream stays ended */
-    sp_close(a);
+    sp_free(a);
 }
 
 static void test_options_and_errors_without_a_connection(void) {
@@ -417,9 +417,9 @@ static void test_options_and_errors_without_a_connection(void) {
     CHECK(t != NULL);
     EQ(sp_bind(t, "127.0.0.1", p), -SP_EADDRINUSE); /* SO_REUSEADDR is never implied */
     EQ(sp_poll(s, SP_POLLIN, 0), 0);
-    sp_close(t);
-    sp_close(s);
-    sp_close(u);
+    sp_free(t);
+    sp_free(s);
+    sp_free(u);
 }
 
 static void test_closing_listener_with_pending_connections_frees_them(void) {
@@ -436,7 +436,7 @@ static void test_closing_listener_with_pending_connections_frees_them(void) {
     for (int i = 0; i < 10; i++) {
         sp_poll(l, SP_POLLIN, 20);
     }
-    sp_close(l); /* the pending ones are reset; their queued pbufs freed (ASan checks) */
+    sp_free(l); /* the pending ones are reset; their queued pbufs freed (ASan checks) */
     for (int i = 0; i < 3; i++) {
         uint8_t buf[4];
         int r = -SP_EAGAIN;
@@ -445,7 +445,7 @@ static void test_closing_listener_with_pending_connections_frees_them(void) {
             r = sp_recv_into(c[i], buf, sizeof buf);
         }
         EQ(r, -SP_ECONNRESET);
-        sp_close(c[i]);
+        sp_free(c[i]);
     }
 }
 

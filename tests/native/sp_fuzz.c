@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     if (j < SOCKS) {
                         socks[j] = n;
                     } else {
-                        sp_close(n); /* no slot: as the API layer does */
+                        sp_free(n); /* no slot: as the API layer does */
                     }
                 }
                 break;
@@ -137,14 +137,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 break;
             }
             case 13:
-                sp_close(s);
+                sp_free(s);
                 socks[i] = NULL;
                 break;
         }
     }
     for (int i = 0; i < SOCKS; i++) {
         if (socks[i] != NULL) {
-            sp_close(socks[i]);
+            sp_free(socks[i]);
         }
     }
     return 0;
