@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
             }
         }
         CALLGRIND_TOGGLE_COLLECT;
-        sp_close(s);
+        sp_free(s);
     } else {
         int fd = lwip_socket(AF_INET, SOCK_STREAM, 0);
         if (fd < 0 || lwip_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {

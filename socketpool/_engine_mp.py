@@ -210,6 +210,28 @@ def _waiter(sock, mask):
     return w[0]
 
 
+_SLICE_MS = 100  # longest single ipoll: a close() from another thread is seen between slices
+
+
+def _wait_one(sock, mask, timeout_ms):
+    """Ready bits of ``sock`` for ``mask``, waiting at most ``timeout_ms`` (-1: no limit) in slices
+    of _SLICE_MS. A close() from another thread takes the socket out of every poller (_forget),
+    which no OS poll notices: the next slice sees it and answers POLLERR|POLLHUP (contract,
+    Threads: EBADF within one wait slice)."""
+    p = _waiter(sock, mask)
+    w = _waiters[_thread_id()]
+    while True:
+        sl = timeout_ms if 0 <= timeout_ms <= _SLICE_MS else _SLICE_MS
+        for ready in p.ipoll(sl):
+            return ready[1]
+        if sl == timeout_ms:
+            return 0
+        if w[1] is not sock:
+            return _POLLERR | _POLLHUP
+        if timeout_ms > 0:
+            timeout_ms -= sl  # at least sl has passed: never shorter than asked
+
+
 def _forget(sock):
     """A socket being closed leaves every poller it is registered in."""
     for w in _waiters.values():
@@ -449,11 +471,8 @@ class MPSocket:
         # ready bits among ``events`` (+ERR, HUP), waiting at most ``timeout_ms``; only the asked
         # events are registered: a POLLIN wait must not wake for a writable socket. (Few local
         # names here: a MicroPython frame of more than 11 slots goes on the heap.)
-        ev = 0
         try:
-            for ready in _waiter(self._s, (events & _POLL_ALL) | _POLLERR | _POLLHUP).ipoll(timeout_ms):
-                ev = ready[1]
-                break
+            ev = _wait_one(self._s, (events & _POLL_ALL) | _POLLERR | _POLLHUP, timeout_ms)
         except OSError:
             return 0
         # a TCP socket that was never connected reports POLLHUP on Linux: not an event here

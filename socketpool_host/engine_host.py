@@ -7,6 +7,7 @@ cross the interface in lwIP numbering and are translated here.
 import errno
 import os
 import select
+import time
 import socket as _s
 
 NAME = "host"
@@ -59,6 +60,26 @@ def socket(family, type, proto):
         return _err(e)
     sock.setblocking(False)
     return HostSocket(sock, type)
+
+
+_SLICE_MS = 100  # longest single OS wait: a close() from another thread is seen between slices
+_CLOSED = object()
+
+
+def _sliced_poll(p, sock, timeout_ms):
+    """``p.poll`` for at most ``timeout_ms`` (-1: no limit) in slices of _SLICE_MS: Linux does not
+    wake a poll on a descriptor another thread closes, so the wait looks between slices (then
+    returns _CLOSED)."""
+    end = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+    while True:
+        ms = _SLICE_MS
+        if end is not None:
+            ms = min(ms, max(0, int((end - time.monotonic()) * 1000 + 0.999)))
+        ready = p.poll(ms)
+        if ready or ms < _SLICE_MS:
+            return ready
+        if sock.fileno() < 0:
+            return _CLOSED
 
 
 class HostSocket:
@@ -222,10 +243,12 @@ class HostSocket:
                 p.register(self._sock, mask)
             elif mask != pmask:
                 p.modify(self._sock, mask)
-            ready = p.poll(timeout_ms)
+            ready = _sliced_poll(p, self._sock, timeout_ms)
         except InterruptedError:
             ready = None
         except (OSError, ValueError):  # closed by another thread meanwhile
+            return select.POLLERR | select.POLLHUP
+        if ready is _CLOSED:
             return select.POLLERR | select.POLLHUP
         idle.append((p, mask))
         if not ready:

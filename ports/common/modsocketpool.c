@@ -104,7 +104,7 @@ static void sp_count(int delta) {
 }
 
 static void sp_free_core(sp_sock_t *s) {
-    SP_CORE(sp_close(s));
+    SP_CORE(sp_free(s)); /* the last thread out: nothing uses s any more */
     sp_count(-1);
 }
 
