@@ -787,8 +787,13 @@ class Socket(_Base):
         if self._type == SocketPool.SOCK_STREAM:
             return self.send(data)  # TCP: the address is ignored
         ip, port = self._pool._sockaddr(address, self._family)
-        if port == 0:
-            raise _oserror(_EINVAL)  # no datagram can arrive at port 0 (Linux says so; lwIP sends)
+        if self._type == SocketPool.SOCK_DGRAM:
+            if port == 0:
+                raise _oserror(_EINVAL)  # no datagram can arrive at port 0 (Linux says so; lwIP sends)
+        elif len(data) < 4:
+            # SOCK_RAW (no ports): shorter than an ICMP header's type, code and checksum (Linux
+            # said EFAULT below 2 bytes, lwIP would assert)
+            raise _oserror(_EINVAL)
         r = es.sendto(data, ip, port)
         if r == -_EAGAIN:
             r = self._retry(_POLLOUT, _deadline(self._timeout_ms), -_EAGAIN, "sendto", data, ip, port)

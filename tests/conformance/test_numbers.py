@@ -226,3 +226,18 @@ def test_a_syn_never_answered_is_etimedout_when_the_stack_gives_up(target, socke
         s.settimeout(None)
         with raises_errno(errno.ETIMEDOUT):
             s.connect(stalled.addr)
+
+
+def test_a_raw_datagram_shorter_than_an_icmp_header_is_einval(target, pool):
+    if not target.raw:
+        pytest.skip("target %s has no SOCK_RAW" % target.name)
+    try:
+        r = pool.socket(pool.AF_INET, pool.SOCK_RAW, pool.IPPROTO_ICMP)
+    except OSError as e:
+        pytest.skip("no raw socket for this process: %r" % (e,))
+    with r:
+        for data in (b"", b"\x08", b"\x08\x00\x00"):
+            with raises_errno(errno.EINVAL):  # Linux said EFAULT below 2 bytes
+                r.sendto(data, ("127.0.0.1", 0))
+        # an echo request (type 8) of a whole header goes out, to port "0": raw sockets have none
+        assert r.sendto(b"\x08\x00\xf7\xff\x00\x00\x00\x00", ("127.0.0.1", 0)) == 8
