@@ -31,6 +31,9 @@ _RECORD = 16384  # largest TLS plaintext record: what one send() accepts
 _SOCK_STREAM = 1
 
 _NONBLOCKING = False  # a deadline meaning "do not wait"
+# The file a name from code.py (certificate, key, CA file) stands for: `socketpool run` sets it to
+# its drive's translation, so "/server.pem" is a file of the code folder, as on CIRCUITPY.
+user_file = os.fspath
 
 
 def _oserror(code):
@@ -78,6 +81,8 @@ class SSLContext:
             self._cafile = self._cadata = None
             self._built.clear()
             return
+        if cafile is not None:
+            cafile = user_file(cafile)
         probe = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)  # raises now for a bad file or PEM
         probe.load_verify_locations(cafile=cafile, cadata=cadata or None)
         self._verify = True
@@ -87,6 +92,8 @@ class SSLContext:
 
     def load_cert_chain(self, certfile, keyfile=None):
         """This side's certificate (and its chain) and private key, as PEM files."""
+        certfile = user_file(certfile)
+        keyfile = user_file(keyfile) if keyfile is not None else None
         probe = _ssl.SSLContext(_ssl.PROTOCOL_TLS_SERVER)  # raises now for a bad file or key
         probe.load_cert_chain(certfile, keyfile)
         self._chain = (certfile, keyfile)

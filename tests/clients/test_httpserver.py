@@ -19,13 +19,22 @@ from servers.http_app import MIB, pattern
 APP = os.path.join(HERE, "apps", "httpserver")
 
 
+def on_a_drive(tmp_path):
+    """The app copied to a folder that ``socketpool run`` treats as the board's drive (as on
+    CIRCUITPY), with an empty ``/static`` in it; returns (drive, the static folder)."""
+    drive = tmp_path / "drive"
+    shutil.copytree(APP, str(drive))
+    (drive / "static").mkdir()
+    return str(drive), drive / "static"
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    static = tmp_path_factory.mktemp("static")
+    drive, static = on_a_drive(tmp_path_factory.mktemp("httpserver"))
     (static / "big.bin").write_bytes(pattern(MIB))
     (static / "index.html").write_text("<h1>static index</h1>")
     port = free_port()
-    proc = RunProcess(APP, HTTP_PORT=port, STATIC_DIR=str(static))
+    proc = RunProcess(drive, HTTP_PORT=port, STATIC_DIR="/static")
     proc.wait_for("READY")
     proc.port = port
     yield proc
@@ -143,7 +152,8 @@ def test_upstream_bug_client_closing_without_sending_makes_httpserver_spin(tmp_p
     Our side keeps the contract (recv_into returns 0 at once, every time) and Ctrl-C still
     ends the server cleanly. When this test fails, upstream has fixed it: update the docs."""
     port = free_port()
-    proc = RunProcess(APP, HTTP_PORT=port, STATIC_DIR=str(tmp_path))
+    drive, _ = on_a_drive(tmp_path)
+    proc = RunProcess(drive, HTTP_PORT=port, STATIC_DIR="/static")
     try:
         proc.wait_for("READY")
         socket.create_connection(("127.0.0.1", port), timeout=10).close()
@@ -160,11 +170,12 @@ def test_https_server_through_the_ssl_module_of_run(tmp_path, certs):
     handshake happens in accept(). Checked with curl against the test CA, and with Python."""
     import ssl
 
-    (tmp_path / "file.txt").write_text("static over tls")
+    drive, static = on_a_drive(tmp_path)
+    (static / "file.txt").write_text("static over tls")
+    shutil.copy(certs.certfile, os.path.join(drive, "server.pem"))
+    shutil.copy(certs.keyfile, os.path.join(drive, "server.key"))
     port = free_port()
-    proc = RunProcess(
-        APP, HTTP_PORT=port, STATIC_DIR=str(tmp_path), HTTPS_CERT=certs.certfile, HTTPS_KEY=certs.keyfile
-    )
+    proc = RunProcess(drive, HTTP_PORT=port, STATIC_DIR="/static", HTTPS_CERT="/server.pem", HTTPS_KEY="/server.key")
     try:
         proc.wait_for("READY")
         ctx = ssl.create_default_context(cadata=certs.ca_pem)

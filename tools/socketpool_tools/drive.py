@@ -13,9 +13,9 @@ so C code handed a relative path lands in the drive too).
 Left as they are: a path already inside the folder (a library's ``__file__`` and paths made from
 it), a path inside Python's own directories or the import path (where import machinery and
 libraries find their files), calls made by socketpool itself (its engines read the computer's network
-configuration), an integer file descriptor, and paths handed straight to C code (for example an
-absolute path given to ``ssl``'s certificate loaders; CircuitPython's ssl takes the certificate
-as data, ``load_verify_locations(cadata=...)``).
+configuration), an integer file descriptor, and paths handed straight to C code. The pool's ssl
+context (socketpool_host.tls) reads certificate, key and CA file names as drive paths too, as
+CircuitPython's ``load_cert_chain("/cert.pem", "/key.pem")`` does.
 """
 
 import builtins
@@ -92,6 +92,10 @@ class Drive:
     def _map(self, path):
         if isinstance(path, int) or self._from_machinery():
             return path
+        return self.user_file(path)
+
+    def user_file(self, path):
+        """The file a path from code.py or its libraries names (what ``_map`` does for them)."""
         text = os.fsdecode(os.fspath(path))
         if text == self.root or text.startswith(self.root + os.sep):
             return path  # already a file of the drive (a library's __file__ and what is made from it)
@@ -129,12 +133,19 @@ class Drive:
                 setattr(os, name, self._wrap_two(self._saved["os." + name]))
         os.getcwd = self._getcwd
         os.chdir = self._chdir
+        from socketpool_host import tls
+
+        self._saved["tls.user_file"] = tls.user_file
+        tls.user_file = self.user_file  # certificate files named by code.py are drive files too
         self._saved["os.chdir"](self.root)
         return self
 
     def __exit__(self, *exc):
         s = self._saved
         builtins.open, io.open = s["open"], s["io.open"]
+        from socketpool_host import tls
+
+        tls.user_file = s["tls.user_file"]
         for key, fn in s.items():
             if key.startswith("os."):
                 setattr(os, key[3:], fn)
