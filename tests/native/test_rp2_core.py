@@ -21,6 +21,7 @@ CORE = [
     os.path.join(ROOT, "ports", "rp2040_cyw43", "sp_core_rp2.c"),
     os.path.join(ROOT, "ports", "common", "sp_errno.c"),
     os.path.join(ROOT, "ports", "host", "sp_host_platform.c"),
+    os.path.join(ROOT, "ports", "host", "sp_host_tun.c"),  # the platform's link to this computer
 ]
 CFLAGS = [
     "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-fno-omit-frame-pointer",
