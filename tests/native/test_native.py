@@ -131,6 +131,7 @@ def test_asan_in_cpython_catches_an_overflow_through_the_core(tmp_path, core):
     assert "ERROR: AddressSanitizer: heap-buffer-overflow" in done.stdout, done.stdout[-3000:]
 
 
+@pytest.mark.timeout(1300)  # the whole suite (thread cases included) under ASan: minutes
 def test_conformance_suite_passes_with_the_core_under_asan_and_ubsan(tmp_path, core):
     out, _ = _make(tmp_path, core, "SAN=asan")
     done = subprocess.run(
