@@ -8,6 +8,11 @@
 #
 # (<socketpool>/ports holds both native engines, which both define `_socketpool`, so
 # SOCKETPOOL_ENGINE picks one; a directory holding only this folder needs none.)
+# SOCKETPOOL_ENGINE is also the API layer's run-time engine choice (host, micropython, ...): a value
+# of that kind left in the environment must not quietly build no engine at all.
+ifneq ($(filter-out esp32 rp2,$(SOCKETPOOL_ENGINE)),)
+$(error socketpool: SOCKETPOOL_ENGINE=$(SOCKETPOOL_ENGINE) names no native engine to build (esp32 or rp2); unset it or pick one)
+endif
 ifeq ($(filter-out rp2,$(SOCKETPOOL_ENGINE)),)
 SOCKETPOOL_CORE_SRC := sp_core_rp2.c
 SOCKETPOOL_CORE_CFLAGS := -DSP_IPV6=0 -DSP_RAW=0 '-DSP_ENGINE_NAME="rp2"'

@@ -58,8 +58,11 @@ def _make(tmp_path, *args):
         pytest.skip("needs GNU make")
     mk = tmp_path / "py.mk"
     mk.write_text(PY_MK_LOOP)
+    # the build sees only its command line: SOCKETPOOL_ENGINE in this process's environment is the
+    # run-time engine choice of the target under test (e.g. "host")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOCKETPOOL_", "MAKE"))}
     return subprocess.run(["make", "-s", "-f", str(mk), *args], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=env)
 
 
 @pytest.mark.parametrize("engine,folder", [("esp32", "esp32"), ("rp2", "rp2040_cyw43")])
@@ -91,3 +94,10 @@ def test_make_with_a_folder_of_one_port_needs_no_choice(tmp_path):
     p = _make(tmp_path, "USER_C_MODULES=" + str(mods))
     assert p.returncode == 0, p.stderr
     assert "sp_core_esp32.c" in p.stdout and "modsocketpool.c" in p.stdout
+
+
+def test_make_refuses_a_run_time_engine_name_as_the_engine_to_build(tmp_path):
+    p = _make(tmp_path, "USER_C_MODULES=" + PORTS, "SOCKETPOOL_ENGINE=host")
+    assert p.returncode != 0
+    assert "SOCKETPOOL_ENGINE=host names no native engine" in p.stderr
+    assert not p.stdout.split()  # no sources listed: the build stopped
