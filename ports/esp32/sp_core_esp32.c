@@ -26,12 +26,14 @@
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 #include "lwip/sockets.h"
+#include "lwip/priv/tcpip_priv.h"
 #include "lwip/sys.h"
 #if SP_DNS && LWIP_DNS
 #include "lwip/netdb.h"
 #endif
 
 #include "sp_deadline.h"
+#include "sp_netif.h"
 #include "sp_engine.h"
 #include "sp_resolve.h"
 
@@ -353,6 +355,35 @@ int sp_socket(int family, int type, int proto, sp_sock_t **out) {
     return r;
 }
 
+/* the socket layer takes no lock a netif walk may use: run it as lwIP's own calls do */
+typedef struct {
+    struct tcpip_api_call_data call;
+    ip_addr_t addr;
+} sp_bindable_call_t;
+
+static err_t bindable_cb(struct tcpip_api_call_data *call) {
+    return sp_netif_addr_bindable(&((sp_bindable_call_t *)call)->addr) ? ERR_OK : ERR_VAL;
+}
+
+static int addr_bindable(const sp_sockaddr_t *sa) {
+    sp_bindable_call_t c;
+    memset(&c, 0, sizeof(c));
+    if (sa->sa.sa_family == AF_INET) {
+        inet_addr_to_ip4addr(ip_2_ip4(&c.addr), &sa->in4.sin_addr);
+        IP_SET_TYPE_VAL(c.addr, IPADDR_TYPE_V4);
+    }
+#if SP_HAS_IPV6
+    else if (sa->sa.sa_family == AF_INET6) {
+        inet6_addr_to_ip6addr(ip_2_ip6(&c.addr), &sa->in6.sin6_addr);
+        IP_SET_TYPE_VAL(c.addr, IPADDR_TYPE_V6);
+    }
+#endif
+    else {
+        return 1;
+    }
+    return tcpip_api_call(bindable_cb, &c.call) == ERR_OK;
+}
+
 static int do_bind(sp_sock_t *s, const char *ip, int port) {
     sp_sockaddr_t sa;
     int len = sp_make_sockaddr(s->family, ip, port, &sa);
@@ -361,6 +392,9 @@ static int do_bind(sp_sock_t *s, const char *ip, int port) {
     }
     if (s->bound) {
         return -SP_EINVAL; /* as Linux: a socket is bound once */
+    }
+    if (!addr_bindable(&sa)) {
+        return -SP_EADDRNOTAVAIL; /* lwIP would bind it anyway (see sp_netif.h) */
     }
     if (lwip_bind(s->fd, &sa.sa, (socklen_t)len) < 0) {
         return sp_fail();

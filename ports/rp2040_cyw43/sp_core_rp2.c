@@ -35,6 +35,7 @@
 
 #include "sp_core_rp2.h"
 #include "sp_deadline.h"
+#include "sp_netif.h"
 #include "sp_port.h"
 #include "sp_resolve.h"
 
@@ -491,6 +492,8 @@ int sp_bind(sp_sock_t *s, const char *ip, int port) {
     sp_lock();
     if (s->closed) {
         r = -SP_EBADF;
+    } else if (!sp_netif_addr_bindable(&addr)) {
+        r = -SP_EADDRNOTAVAIL; /* lwIP would bind it anyway (see sp_netif.h) */
     } else if (s->type == 2) {
         r = -map_err(udp_bind(s->pcb.udp, &addr, (u16_t)port));
     } else if (s->state != ST_NEW && s->state != ST_FAILED) {

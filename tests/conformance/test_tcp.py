@@ -141,6 +141,19 @@ def test_bind_to_a_port_in_use_raises_eaddrinuse(sockets, net4):
         b.bind((net4.target_host, port))
 
 
+@pytest.mark.parametrize("kind", ["SOCK_STREAM", "SOCK_DGRAM"])
+def test_bind_to_an_address_the_machine_lacks_is_eaddrnotavail(pool, sockets, net4, kind):
+    # TEST-NET-2 (RFC 5737) is no address of this machine nor of the link; bind sends nothing
+    s = sockets(pool.AF_INET, getattr(pool, kind))
+    with raises_errno(errno.EADDRNOTAVAIL):
+        s.bind(("198.51.100.7", 0))
+    # the socket is still usable: the link's own address and the wildcard still bind
+    t = sockets(pool.AF_INET, getattr(pool, kind))
+    assert t.bind((net4.target_host, 0)) is None
+    u = sockets(pool.AF_INET, getattr(pool, kind))
+    assert u.bind(("0.0.0.0", 0)) is None
+
+
 def test_bind_never_sets_so_reuseaddr_implicitly(pool, sockets, net4):
     # two bound, non-listening sockets may share a port only if both asked for SO_REUSEADDR
     port = peers.free_port(net4.target_host)
