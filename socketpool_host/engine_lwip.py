@@ -158,7 +158,7 @@ class LwipEngine:
         self.IPV6 = bool(c.sp_has_ipv6())
         self.RAW = bool(c.sp_has_raw())
         self._open = 0
-        self._open_lock = threading.Lock()
+        self._open_lock = threading.RLock()  # reentrant: a finaliser run by GC inside close() closes another socket
 
     def _err(self, r):
         return -self._core.errno[-r] if -r < 64 else -errno.EIO
