@@ -80,6 +80,18 @@ def test_sendto_too_big_raises_emsgsize(sockets, pool, net):
             s.sendto(bytes(70000), peer.addr)
 
 
+@pytest.mark.parametrize("method", ["send", "sendall"])
+def test_send_too_big_on_a_connected_udp_socket_raises_emsgsize(sockets, pool, net, method):
+    # as sendto: a datagram is never cut, and the socket stays usable (found by the fuzzer)
+    s, _port = udp_socket(sockets, pool, net)
+    with peers.UdpPeer(net.peer_host) as peer:
+        s.connect(peer.addr)
+        with raises_errno(errno.EMSGSIZE):
+            getattr(s, method)(bytes(70000))
+        assert s.send(b"after") == 5
+        assert peer.sock.recvfrom(100)[0] == b"after"
+
+
 def test_sendto_unresolvable_name_raises_gaierror(sockets, pool, net4):
     s, _port = udp_socket(sockets, pool, net4)
     with pytest.raises(pool.gaierror):
