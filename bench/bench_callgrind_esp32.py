@@ -16,36 +16,17 @@ callgrind counts instructions, so the figures do not depend on machine load.
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 
-ROOT = benchlib.ROOT
 TARGET = "<= 1.15"
 
 
 def build(out_dir):
-    exe = os.path.join(out_dir, "callgrind_esp32")
-    subprocess.run(
-        ["cc", "-std=gnu11", "-O2", "-g", "-Wall", "-Wextra", "-Werror",
-         "-I" + os.path.join(ROOT, "ports", "common"), "-I/usr/include/lwip",
-         "-DSP_WAIT_WITH_POLL=1", "-DSP_DNS=0", "-o", exe,
-         os.path.join(ROOT, "bench", "callgrind_esp32.c"),
-         os.path.join(ROOT, "ports", "esp32", "sp_core_esp32.c"),
-         os.path.join(ROOT, "ports", "common", "sp_errno.c"),
-         os.path.join(ROOT, "ports", "host", "sp_host_platform.c"),
-         "-llwip", "-lpthread"],
-        check=True,
-    )
-    return exe
-
-
-def instructions(exe, mode, mib, chunk, out_dir):
-    return benchlib.callgrind_instructions([exe, mode, mib, chunk], os.path.join(out_dir, "callgrind.%s.out" % mode))
+    return benchlib.build_core_driver(out_dir, "callgrind_esp32", ["esp32/sp_core_esp32.c"],
+                                      ["-DSP_WAIT_WITH_POLL=1", "-DSP_DNS=0"])
 
 
 def main(argv=None):
@@ -54,22 +35,16 @@ def main(argv=None):
     ap.add_argument("--chunk", type=int, default=4096, help="receive buffer bytes (default 4096)")
     ap.add_argument("--json", help="write the result rows here (bench/benchlib.py format)")
     args = ap.parse_args(argv)
-    if not shutil.which("valgrind"):
-        print("valgrind is not installed (Debian package valgrind)", file=sys.stderr)
+    ir = benchlib.callgrind_modes(build, ("engine", "direct"), [args.mib, args.chunk])
+    if ir is None:
         return 2
-    with tempfile.TemporaryDirectory(prefix="bench_esp32_") as tmp:
-        exe = build(tmp)
-        engine = instructions(exe, "engine", args.mib, args.chunk, tmp)
-        direct = instructions(exe, "direct", args.mib, args.chunk, tmp)
     kib = args.mib * 1024
+    engine, direct = ir["engine"], ir["direct"]
     rows = [benchlib.row("receive path, %d B buffer" % args.chunk, "Ir/KiB", direct / kib,
                          engine / kib, TARGET, baseline_name="direct lwip_recv")]
-    print("esp32 core receive path, %d MiB over host lwIP loopback (callgrind Ir)" % args.mib)
-    print("  %-34s %12s %10s" % ("receiver", "Ir total", "Ir/KiB"))
-    print("  %-34s %12d %10.1f" % ("engine (sp_recv_into + sp_poll)", engine, engine / kib))
-    print("  %-34s %12d %10.1f" % ("direct (lwip_recv + lwip_poll)", direct, direct / kib))
-    print("  ratio engine/direct = %.3f (target %s: %s)" % (
-        rows[0]["ratio"], TARGET, "met" if rows[0]["ok"] else "NOT met"))
+    benchlib.print_receive_path(
+        "esp32 core receive path, %d MiB over host lwIP loopback (callgrind Ir)" % args.mib, kib,
+        ("engine (sp_recv_into + sp_poll)", engine), ("direct (lwip_recv + lwip_poll)", direct), "direct", rows[0])
     benchlib.write_json(args.json, "callgrind_esp32", "lwip-esp32", rows)
     return 0
 

@@ -14,8 +14,10 @@ point: {"engine", "variant", "bufsize", "MBps"} (throughput against buffer size,
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -115,3 +117,41 @@ def callgrind_instructions(argv, out_file):
     if not found:
         raise RuntimeError("no callgrind total in:\n" + done.stdout[-3000:])
     return int(found.group(1))
+
+
+def build_core_driver(out_dir, driver, core_sources, flags):
+    """Compiles bench/<driver>.c with a native core's sources (paths under ports/) and the host
+    platform against Debian's liblwip-dev; the executable's path."""
+    ports = os.path.join(ROOT, "ports")
+    exe = os.path.join(out_dir, driver)
+    cmd = (["cc", "-std=gnu11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-I" + os.path.join(ports, "common")]
+           + list(flags) + ["-I/usr/include/lwip", "-o", exe, os.path.join(ROOT, "bench", driver + ".c")]
+           + [os.path.join(ports, p) for p in core_sources]
+           + [os.path.join(ports, p) for p in ("common/sp_errno.c", "host/sp_host_platform.c", "host/sp_host_tun.c")]
+           + ["-llwip", "-lpthread"])
+    subprocess.run(cmd, check=True)
+    return exe
+
+
+def callgrind_modes(build, modes, driver_args):
+    """Builds a driver (``build(out_dir)``: its path) and counts the instructions of one run per
+    mode (``driver mode *driver_args``): {mode: Ir}; None, said on stderr, without valgrind."""
+    if not shutil.which("valgrind"):
+        print("valgrind is not installed (Debian package valgrind)", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench_callgrind_") as tmp:
+        exe = build(tmp)
+        return {m: callgrind_instructions([exe, m] + list(driver_args), os.path.join(tmp, "callgrind.%s.out" % m))
+                for m in modes}
+
+
+def print_receive_path(title, kib, engine, baseline, base_name, row):
+    """The callgrind benches' table: ``engine`` and ``baseline`` are (label, Ir total) of the two
+    receivers, ``base_name`` the baseline's name in the ratio line, ``row`` the result row."""
+    width = max(len("receiver"), len(engine[0]), len(baseline[0])) + 3
+    print(title)
+    print("  %-*s %12s %10s" % (width, "receiver", "Ir total", "Ir/KiB"))
+    for label, ir in (engine, baseline):
+        print("  %-*s %12d %10.1f" % (width, label, ir, ir / kib))
+    print("  ratio engine/%s = %.3f (target %s: %s)" % (
+        base_name, row["ratio"], row["target"], "met" if row["ok"] else "NOT met"))
