@@ -290,13 +290,19 @@ def timeout(request):
     return request.param
 
 
-def test_close_from_another_thread_ends_blocked_recv_into_with_ebadf(board, pool, net4, timeout):
+def close_while_blocked_on_held_connection(board, pool, net4, timeout, method, nbytes):
+    """``method`` blocked on a socket connected to a peer that neither sends nor reads, closed
+    from another thread: what _spt_blocked_close saw."""
     with peers.TcpPeer(net4.peer_host, peers.holder) as peer:
         s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
         s.settimeout(5)
         s.connect((net4.peer_host, peer.port))
         s.settimeout(timeout)
-        assert_ebadf(board.call("_spt_blocked_close", s, "recv_into", 0, ENDED_S))
+        return board.call("_spt_blocked_close", s, method, nbytes, ENDED_S)
+
+
+def test_close_from_another_thread_ends_blocked_recv_into_with_ebadf(board, pool, net4, timeout):
+    assert_ebadf(close_while_blocked_on_held_connection(board, pool, net4, timeout, "recv_into", 0))
 
 
 def test_close_from_another_thread_ends_blocked_recvfrom_into_with_ebadf(board, pool, sockets, net4,
@@ -313,9 +319,4 @@ def test_close_from_another_thread_ends_blocked_accept_with_ebadf(board, pool, s
 
 
 def test_close_from_another_thread_ends_blocked_sendall_with_ebadf(board, pool, net4, timeout):
-    with peers.TcpPeer(net4.peer_host, peers.holder) as peer:
-        s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
-        s.settimeout(5)
-        s.connect((net4.peer_host, peer.port))
-        s.settimeout(timeout)
-        assert_ebadf(board.call("_spt_blocked_close", s, "sendall", 256 * 1024, ENDED_S))
+    assert_ebadf(close_while_blocked_on_held_connection(board, pool, net4, timeout, "sendall", 256 * 1024))
