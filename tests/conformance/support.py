@@ -38,6 +38,18 @@ def raises_errno(code):
         errno.errorcode.get(code, code), info.value, errno.errorcode.get(got, got))
 
 
+def raw_icmp_socket(target, pool):
+    """A SOCK_RAW ICMP socket; skips where the target has none or this process may not make one
+    (EPERM, a host without the permission); any other OSError fails."""
+    if not target.raw:
+        pytest.skip("target %s has no SOCK_RAW" % target.name)
+    try:
+        return pool.socket(pool.AF_INET, pool.SOCK_RAW, pool.IPPROTO_ICMP)
+    except OSError as e:
+        assert e.errno == errno.EPERM, e
+        pytest.skip("no raw socket for this process: %r" % (e,))
+
+
 def tcp_client(sockets, net, peer, timeout=5):
     """A target TCP socket connected to ``peer`` (a peers.TcpPeer), with ``timeout``."""
     s = sockets(net.af)

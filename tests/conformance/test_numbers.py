@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from . import peers
-from .support import raises_errno, tcp_client, udp_socket
+from .support import raises_errno, raw_icmp_socket, tcp_client, udp_socket
 
 HUGE = [2 ** 40, 2 ** 64, -(2 ** 40)]
 
@@ -229,13 +229,7 @@ def test_a_syn_never_answered_is_etimedout_when_the_stack_gives_up(target, socke
 
 
 def test_a_raw_datagram_shorter_than_an_icmp_header_is_einval(target, pool):
-    if not target.raw:
-        pytest.skip("target %s has no SOCK_RAW" % target.name)
-    try:
-        r = pool.socket(pool.AF_INET, pool.SOCK_RAW, pool.IPPROTO_ICMP)
-    except OSError as e:
-        pytest.skip("no raw socket for this process: %r" % (e,))
-    with r:
+    with raw_icmp_socket(target, pool) as r:
         for data in (b"", b"\x08", b"\x08\x00\x00"):
             with raises_errno(errno.EINVAL):  # Linux said EFAULT below 2 bytes
                 r.sendto(data, ("127.0.0.1", 0))
