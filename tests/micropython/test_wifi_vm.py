@@ -103,6 +103,13 @@ def attrs(r):
                                       info.channel, info.country, [repr(a) for a in info.authmode]]
     return [r.enabled, r.connected, r.ipv4_address, r.ipv4_subnet, r.ipv4_gateway, r.ipv4_dns,
             list(r.dns), list(r.addresses), info, r.tx_power]
+def connect_error(*a, **kw):
+    # what radio.connect raised, [type name, message], if a ConnectionError; None if it joined
+    try:
+        radio.connect(*a, **kw)
+    except ConnectionError as e:
+        return [type(e).__name__, str(e)]
+    return None
 """
 
 
@@ -138,16 +145,12 @@ def test_connect_times_out_with_clear_error(vm):
     r = vm.run(
         FAKE_NETWORK
         + """
-try:
-    radio.connect("home", "password1", timeout=0.3)
-    out = None
-except ConnectionError as e:
-    out = str(e)
-result(out)
+result(connect_error("home", "password1", timeout=0.3))
 """,
         {"behaviour": "never"},
     )
-    assert r is not None and r.startswith("Unknown failure 1: no link to 'home' after 0.3 s")
+    assert r is not None and r[0] == "ConnectionError"
+    assert r[1].startswith("Unknown failure 1: no link to 'home' after 0.3 s")
 
 
 def test_connect_without_ssid_reads_settings_toml(vm, tmp_path):
@@ -169,15 +172,10 @@ def test_connect_without_ssid_or_settings_is_clear_error(vm):
     r = vm.run(
         FAKE_NETWORK
         + """
-try:
-    radio.connect()
-    out = None
-except ConnectionError as e:
-    out = str(e)
-result(out)
+result(connect_error())
 """
     )
-    assert r is not None and "CIRCUITPY_WIFI_SSID" in r
+    assert r is not None and r[0] == "ConnectionError" and "CIRCUITPY_WIFI_SSID" in r[1]
 
 
 def test_pool_accepts_a_network_wlan_as_radio(vm):
@@ -244,12 +242,8 @@ def test_connect_failures_carry_circuitpythons_messages(vm):
         out[behaviour] = vm.run(
             FAKE_NETWORK
             + """
-try:
-    radio.connect("home", "password1", timeout=5)
-    out = None
-except ConnectionError as e:
-    out = [type(e).__name__, str(e), radio.connected, radio._wlan.calls[-1]]
-result(out)
+e = connect_error("home", "password1", timeout=5)
+result(None if e is None else e + [radio.connected, radio._wlan.calls[-1]])
 """,
             {"behaviour": behaviour},
         )
