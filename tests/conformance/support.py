@@ -50,6 +50,16 @@ def raw_icmp_socket(target, pool):
         pytest.skip("no raw socket for this process: %r" % (e,))
 
 
+def assert_stalled_connect_raises(sockets, net, timeout, code):
+    """connect() with ``timeout`` set, to a listener that never answers the SYN
+    (peers.StalledListener), raises OSError ``code``."""
+    with peers.StalledListener(net.peer_host) as stalled:
+        s = sockets(net.af)
+        s.settimeout(timeout)
+        with raises_errno(code):
+            s.connect(stalled.addr)
+
+
 def tcp_client(sockets, net, peer, timeout=5):
     """A target TCP socket connected to ``peer`` (a peers.TcpPeer), with ``timeout``."""
     s = sockets(net.af)

@@ -8,7 +8,8 @@ import errno
 import pytest
 
 from . import peers
-from .support import bulk_bytes, fill_send_buffer, raises_errno, tcp_client, tcp_listener, udp_socket
+from .support import (assert_stalled_connect_raises, bulk_bytes, fill_send_buffer, raises_errno, tcp_client,
+                      tcp_listener, udp_socket)
 
 
 def test_fix_blocking_send_waits_for_room_so_sendall_completes(target, sockets, net4):
@@ -60,11 +61,7 @@ def test_fix_nonblocking_connect_raises_einprogress_and_socket_works_once_connec
 
 def test_fix_connect_timeout_raises_etimedout_not_einprogress(sockets, net4):
     # raspberrypi: EINPROGRESS
-    with peers.StalledListener(net4.peer_host) as stalled:
-        s = sockets(net4.af)
-        s.settimeout(0.1)
-        with raises_errno(errno.ETIMEDOUT):
-            s.connect(stalled.addr)
+    assert_stalled_connect_raises(sockets, net4, 0.1, errno.ETIMEDOUT)
 
 
 @pytest.mark.parametrize("mode", ["blocking", "nonblocking"])

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from . import peers
-from .support import raises_errno, raw_icmp_socket, tcp_client, udp_socket
+from .support import assert_stalled_connect_raises, raises_errno, raw_icmp_socket, tcp_client, udp_socket
 
 HUGE = [2 ** 40, 2 ** 64, -(2 ** 40)]
 
@@ -221,11 +221,7 @@ def test_a_syn_never_answered_is_etimedout_when_the_stack_gives_up(target, socke
     if target.name in ("host", "host-proxy") or (
             kind == "micropython" and getattr(target, "engine_name", None) == "micropython"):
         pytest.skip("the OS stack of %s retries a SYN for about two minutes" % target.name)
-    with peers.StalledListener(net4.peer_host) as stalled:
-        s = sockets(net4.af)
-        s.settimeout(None)
-        with raises_errno(errno.ETIMEDOUT):
-            s.connect(stalled.addr)
+    assert_stalled_connect_raises(sockets, net4, None, errno.ETIMEDOUT)
 
 
 def test_a_raw_datagram_shorter_than_an_icmp_header_is_einval(target, pool):

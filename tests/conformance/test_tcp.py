@@ -264,18 +264,20 @@ def test_recv_into_returns_0_after_peer_close_in_every_mode(sockets, net, mode):
         assert s.recv_into(buf) == 0  # every time it is asked
 
 
-def test_recv_into_after_reset_raises_econnreset(sockets, net):
+@pytest.mark.parametrize("call", ["recv_into", "recvfrom_into"])
+def test_recv_after_reset_raises_econnreset(sockets, net, call):
     with peers.TcpPeer(net.peer_host, peers.resetter()) as peer:
         s = tcp_client(sockets, net, peer)
         with raises_errno(errno.ECONNRESET):
-            s.recv_into(bytearray(16))
+            getattr(s, call)(bytearray(16))
 
 
-def test_recv_into_never_connected_raises_enotconn(sockets):
+@pytest.mark.parametrize("call", ["recv_into", "recvfrom_into"])
+def test_recv_never_connected_raises_enotconn(sockets, call):
     s = sockets()
     s.settimeout(1)
     with raises_errno(errno.ENOTCONN):
-        s.recv_into(bytearray(4))
+        getattr(s, call)(bytearray(4))
 
 
 @pytest.mark.parametrize("call", ["recv_into", "recvfrom_into"])
@@ -313,20 +315,6 @@ def test_recvfrom_into_unwritable_buffer_raises_typeerror(sockets, net4):
         s = tcp_client(sockets, net4, peer)
         with pytest.raises(TypeError):
             s.recvfrom_into(b"immutable")
-
-
-def test_recvfrom_into_after_reset_raises_econnreset(sockets, net4):
-    with peers.TcpPeer(net4.peer_host, peers.resetter()) as peer:
-        s = tcp_client(sockets, net4, peer)
-        with raises_errno(errno.ECONNRESET):
-            s.recvfrom_into(bytearray(16))
-
-
-def test_recvfrom_into_never_connected_raises_enotconn(sockets):
-    s = sockets()
-    s.settimeout(1)
-    with raises_errno(errno.ENOTCONN):
-        s.recvfrom_into(bytearray(4))
 
 
 # --- send / sendall / sendto ----------------------------------------------------------------

@@ -7,7 +7,8 @@ import errno
 import pytest
 
 from . import peers
-from .support import bulk_bytes, fill_send_buffer, raises_errno, tcp_client, tcp_listener, udp_socket
+from .support import (assert_stalled_connect_raises, bulk_bytes, fill_send_buffer, raises_errno, tcp_client,
+                      tcp_listener, udp_socket)
 
 SHORT = 0.1
 
@@ -88,11 +89,7 @@ def test_timeout_long_enough_returns_data(sockets, net4):
 
 # --- connect ------------------------------------------------------------------------------------
 def test_connect_timeout_raises_etimedout(sockets, net):
-    with peers.StalledListener(net.peer_host) as stalled:
-        s = sockets(net.af)
-        s.settimeout(SHORT)
-        with raises_errno(errno.ETIMEDOUT):
-            s.connect(stalled.addr)
+    assert_stalled_connect_raises(sockets, net, SHORT, errno.ETIMEDOUT)
 
 
 def test_connect_timeout_closes_the_socket_and_frees_its_slot(target, sockets, net4):
