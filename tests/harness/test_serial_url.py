@@ -39,6 +39,7 @@ class SerialServer:
             conn, _ = self.listener.accept()
         except OSError:
             return
+        to_device, to_client = self._coding(conn)
         with conn:
             while not self.stop.is_set():
                 ready, _, _ = select.select([conn, self.fd], [], [], 0.2)
@@ -47,9 +48,13 @@ class SerialServer:
                         data = conn.recv(65536)
                         if not data:
                             return
-                        os.write(self.fd, data)
+                        os.write(self.fd, to_device(data))
                     else:
-                        conn.sendall(os.read(self.fd, 65536))
+                        conn.sendall(to_client(os.read(self.fd, 65536)))
+
+    def _coding(self, conn):
+        """(client bytes -> device bytes, device bytes -> client bytes): a plain relay."""
+        return bytes, bytes
 
     def close(self):
         self.stop.set()
@@ -79,28 +84,16 @@ class Rfc2217Server(SerialServer):
         self.port_serial.port = device
         self.port_serial.open()
 
-    def _serve(self):
-        try:
-            conn, _ = self.listener.accept()
-        except OSError:
-            return
+    def _coding(self, conn):
+        """The telnet/RFC 2217 layer: commands from the client are answered on ``conn`` and
+        filtered out, device bytes are escaped."""
 
         class Link:
             def write(self, data):
                 conn.sendall(data)
 
         manager = serial.rfc2217.PortManager(self.port_serial, Link())
-        with conn:
-            while not self.stop.is_set():
-                ready, _, _ = select.select([conn, self.fd], [], [], 0.2)
-                for r in ready:
-                    if r is conn:
-                        data = conn.recv(65536)
-                        if not data:
-                            return
-                        os.write(self.fd, b"".join(manager.filter(data)))
-                    else:
-                        conn.sendall(b"".join(manager.escape(os.read(self.fd, 65536))))
+        return (lambda data: b"".join(manager.filter(data)), lambda data: b"".join(manager.escape(data)))
 
     def close(self):
         super().close()
