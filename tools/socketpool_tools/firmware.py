@@ -12,6 +12,23 @@ def port_module(port):
     return importlib.import_module("socketpool_tools.firmware_" + port)
 
 
+class FirmwareError(Exception):
+    """A build or flash step that cannot go on; the message says what to do."""
+
+
+def run_build(steps, run, image):
+    """Runs a port's build commands, ``steps`` of (argv, environment to add or None), printing
+    each; returns the built ``image``, which must exist afterwards."""
+    for argv, env in steps:
+        print("+ " + " ".join(argv), flush=True)
+        done = run(argv) if env is None else run(argv, env=dict(os.environ, **env))
+        if done.returncode != 0:
+            raise FirmwareError("command failed (exit %d): %s" % (done.returncode, " ".join(argv)))
+    if not os.path.isfile(image):
+        raise FirmwareError("the build finished but %s is missing" % image)
+    return image
+
+
 # --- the frozen API layer (both ports) --------------------------------------------------------
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MANIFEST = os.path.join(ROOT, "manifest.py")  # socketpool, wifi and the compat modules, frozen

@@ -47,8 +47,7 @@ IMAGE_OFFSET = {"esp32": 0x1000, "esp32s2": 0x1000}
 DEFAULT_IMAGE_OFFSET = 0x0  # esp32s3, esp32c3, esp32c6, esp32c2, esp32h2, esp32p4
 
 
-class FirmwareError(Exception):
-    """A build or flash step that cannot go on; the message says what to do."""
+FirmwareError = firmware.FirmwareError  # one class for both ports
 
 
 # --- build ------------------------------------------------------------------------------------
@@ -148,15 +147,7 @@ def build(micropython, board=DEFAULT_BOARD, variant=None, jobs=None, idf=None, o
     board_copy(micropython, board, out)
     port = os.path.join(micropython, "ports", "esp32")
     firmware.write_frozen_manifest(manifest, firmware.board_manifest(port, board_dir))
-    for argv in cmds:
-        print("+ " + " ".join(argv), flush=True)
-        done = run(argv)
-        if done.returncode != 0:
-            raise FirmwareError("command failed (exit %d): %s" % (done.returncode, " ".join(argv)))
-    image = firmware_path(micropython, board, variant)
-    if not os.path.isfile(image):
-        raise FirmwareError("the build finished but %s is missing" % image)
-    return image
+    return firmware.run_build([(argv, None) for argv in cmds], run, firmware_path(micropython, board, variant))
 
 
 # --- flash ------------------------------------------------------------------------------------

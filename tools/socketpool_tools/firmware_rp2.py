@@ -42,8 +42,7 @@ UF2_MAGIC_END = 0x0AB16F30
 UF2_BLOCK = 512
 
 
-class FirmwareError(Exception):
-    """A build or flash step that cannot go on; the message says what to do."""
+FirmwareError = firmware.FirmwareError  # one class for both ports
 
 
 # --- build ------------------------------------------------------------------------------------
@@ -132,15 +131,7 @@ def build(micropython, board=DEFAULT_BOARD, jobs=None, pico_sdk=None, board_dir=
     check_checkout(micropython, board_dir, pico_sdk)
     firmware.write_frozen_manifest(
         manifest, firmware.board_manifest(port, board_dir or os.path.join(port, "boards", board)))
-    for argv, env in cmds:
-        print("+ " + " ".join(argv), flush=True)
-        done = run(argv, env=dict(os.environ, **env))
-        if done.returncode != 0:
-            raise FirmwareError("command failed (exit %d): %s" % (done.returncode, " ".join(argv)))
-    uf2 = firmware_path(micropython, board, board_dir)
-    if not os.path.isfile(uf2):
-        raise FirmwareError("the build finished but %s is missing" % uf2)
-    return uf2
+    return firmware.run_build(cmds, run, firmware_path(micropython, board, board_dir))
 
 
 # --- flash ------------------------------------------------------------------------------------
