@@ -160,33 +160,31 @@ class HostSocket:
         self._state = 2
         return 0
 
+    def _recv_failed(self, e):
+        """What a receive that raised ``e`` returns."""
+        if isinstance(e, BlockingIOError):
+            if self._type == 1 and self._state in (0, 3):
+                return -errno.ENOTCONN
+            return _EAGAIN  # connected, or still connecting
+        if e.errno == errno.ECONNRESET:
+            self._reset = True  # Linux reports a reset once; the contract latches it
+        return _err(e)
+
     def recv_into(self, buf, nbytes):
         if self._reset:
             return -errno.ECONNRESET
         try:
             return self._sock.recv_into(buf, nbytes)
-        except BlockingIOError:
-            if self._type == 1 and self._state in (0, 3):
-                return -errno.ENOTCONN
-            return _EAGAIN  # connected, or still connecting
         except OSError as e:
-            if e.errno == errno.ECONNRESET:
-                self._reset = True  # Linux reports a reset once; the contract latches it
-            return _err(e)
+            return self._recv_failed(e)
 
     def recvfrom_into(self, buf, nbytes):
         if self._reset:
             return -errno.ECONNRESET
         try:
             n, addr = self._sock.recvfrom_into(buf, nbytes)
-        except BlockingIOError:
-            if self._type == 1 and self._state in (0, 3):
-                return -errno.ENOTCONN
-            return _EAGAIN  # connected, or still connecting
         except OSError as e:
-            if e.errno == errno.ECONNRESET:
-                self._reset = True
-            return _err(e)
+            return self._recv_failed(e)
         if addr is None:  # TCP
             return n, self._sock.getpeername()[:2]
         return n, (addr[0], addr[1])
