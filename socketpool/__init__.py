@@ -20,52 +20,27 @@ _MICROPYTHON = _sys.implementation.name == "micropython"
 # as builtins on MicroPython, so user code and libraries can raise and catch them.
 # The classes themselves carry the CPython names: tracebacks and type(e).__name__ show those.
 try:
-    _ConnectionError = ConnectionError
-except NameError:  # MicroPython
-
-    class ConnectionError(OSError):  # noqa: A001
-        pass
-
-    _ConnectionError = ConnectionError
-    del ConnectionError
+    import builtins as _builtins
+except ImportError:
+    _builtins = None
 
 
-try:
-    _BrokenPipeError = BrokenPipeError
-except NameError:  # MicroPython
-
-    class BrokenPipeError(_ConnectionError):  # noqa: A001
-        pass
-
-    _BrokenPipeError = BrokenPipeError
-    del BrokenPipeError
-
-
-try:
-    _TimeoutError = TimeoutError
-except NameError:  # MicroPython
-
-    class TimeoutError(OSError):  # noqa: A001
-        pass
-
-    _TimeoutError = TimeoutError
-    del TimeoutError
+def _exception(name, base):
+    # the builtin of that name, else (MicroPython) a new subclass of base, published as builtin
+    c = getattr(_builtins, name, None)
+    if c is None:
+        c = type(name, (base,), {})
+        try:
+            setattr(_builtins, name, c)
+        except (AttributeError, TypeError):  # no builtins module, or builtins cannot be added
+            pass
+    return c
 
 
-if _MICROPYTHON:
-    try:
-        import builtins as _builtins
-
-        for _n, _c in (
-            ("ConnectionError", _ConnectionError),
-            ("BrokenPipeError", _BrokenPipeError),
-            ("TimeoutError", _TimeoutError),
-        ):
-            if not hasattr(_builtins, _n):
-                setattr(_builtins, _n, _c)
-        del _n, _c
-    except (ImportError, AttributeError, TypeError):
-        pass
+_ConnectionError = _exception("ConnectionError", OSError)
+_BrokenPipeError = _exception("BrokenPipeError", _ConnectionError)
+_TimeoutError = _exception("TimeoutError", OSError)
+del _exception
 
 
 def _oserror(code):
