@@ -60,6 +60,19 @@ def assert_stalled_connect_raises(sockets, net, timeout, code):
             s.connect(stalled.addr)
 
 
+def assert_echoed(s, data):
+    """``data`` sent on ``s``, connected to a peers.echo peer, comes back whole (in at most 5
+    reads)."""
+    s.sendall(data)
+    buf = bytearray(len(data))
+    got = 0
+    for _ in range(5):
+        got += s.recv_into(memoryview(buf)[got:])
+        if got == len(data):
+            break
+    assert bytes(buf) == data
+
+
 def tcp_client(sockets, net, peer, timeout=5):
     """A target TCP socket connected to ``peer`` (a peers.TcpPeer), with ``timeout``."""
     s = sockets(net.af)

@@ -8,8 +8,8 @@ import errno
 import pytest
 
 from . import peers
-from .support import (assert_stalled_connect_raises, bulk_bytes, fill_send_buffer, raises_errno, tcp_client,
-                      tcp_listener, udp_socket)
+from .support import (assert_echoed, assert_stalled_connect_raises, bulk_bytes, fill_send_buffer, raises_errno,
+                      tcp_client, tcp_listener, udp_socket)
 
 
 def test_fix_blocking_send_waits_for_room_so_sendall_completes(target, sockets, net4):
@@ -48,14 +48,7 @@ def test_fix_nonblocking_connect_raises_einprogress_and_socket_works_once_connec
         else:
             pytest.fail("connect did not complete")
         s.settimeout(5)
-        s.sendall(b"works")
-        buf = bytearray(5)
-        got = 0
-        for _ in range(5):
-            got += s.recv_into(memoryview(buf)[got:])
-            if got == 5:
-                break
-        assert bytes(buf) == b"works"
+        assert_echoed(s, b"works")
         s.close()
 
 

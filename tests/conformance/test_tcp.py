@@ -8,7 +8,7 @@ import errno
 import pytest
 
 from . import peers
-from .support import bulk_bytes, raises_errno, tcp_client, tcp_listener
+from .support import assert_echoed, bulk_bytes, raises_errno, tcp_client, tcp_listener
 
 BROADCAST = "255.255.255.255"  # no stack routes a TCP connection to it; nothing is sent
 
@@ -19,14 +19,7 @@ def test_connect_returns_none_and_data_round_trips(sockets, net):
         s = sockets(net.af)
         s.settimeout(5)
         assert s.connect((net.peer_host, peer.port)) is None
-        s.sendall(b"hello")
-        buf = bytearray(5)
-        got = 0
-        for _ in range(5):
-            got += s.recv_into(memoryview(buf)[got:])
-            if got == 5:
-                break
-        assert bytes(buf) == b"hello"
+        assert_echoed(s, b"hello")
         s.close()
         assert peer.result is None or peer.result == 5
 
