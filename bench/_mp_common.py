@@ -63,6 +63,13 @@ def peer(handle, backlog, *args):
         srv.close()
 
 
+def free_port():
+    """A loopback TCP port nobody had bound a moment ago (for a listener of the VM's own)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 _BLOCK = b"\xa5" * (1 << 20)
 
 

@@ -105,11 +105,11 @@ def heap_figures(out):
     out["heap_per_socket"] = heap_per_object(pool.socket, 4)
     lst = pool.socket()
     lst.setsockopt(pool.SOL_SOCKET, pool.SO_REUSEADDR, 1)
-    lst.bind(("127.0.0.1", PORT + 1))
+    lst.bind(("127.0.0.1", ARGS["pair_port"]))
     lst.listen(1)
     c = pool.socket()
     c.settimeout(5)
-    c.connect(("127.0.0.1", PORT + 1))
+    c.connect(("127.0.0.1", ARGS["pair_port"]))
     a, _ = lst.accept()
     a.settimeout(5)
     c.sendall(bytes(20000))
@@ -186,7 +186,8 @@ def main(argv=None):
     # about the same number of calls' worth of time per size: small reads move fewer bytes
     totals = {str(s): int(min(s * 20000, 32 << 20) * args.scale) for s in SIZES}
     with _mp_common.peer(serve, 16) as port:
-        vm_args = {"port": port, "sizes": list(SIZES), "totals": totals, "rounds": args.rounds}
+        vm_args = {"port": port, "pair_port": _mp_common.free_port(), "sizes": list(SIZES), "totals": totals,
+                   "rounds": args.rounds}
         r = _mp_common.run_vm(binary, VM_SCRIPT, vm_args)
     if r is None:
         return 1
