@@ -1,5 +1,6 @@
 """Contract section 4 over UDP: sendto, recvfrom_into, recv_into, connect, errors."""
 
+import contextlib
 import errno
 
 import pytest
@@ -27,23 +28,27 @@ def test_recvfrom_into_returns_count_and_sender_address(sockets, pool, net):
     assert addr == (net.peer_host, peer.port)
 
 
-def test_recvfrom_into_gives_one_datagram_per_call(sockets, pool, net4):
-    s, port = udp_socket(sockets, pool, net4)
-    with peers.UdpPeer(net4.peer_host) as peer:
-        peer.sock.sendto(b"one", (net4.target_host, port))
-        peer.sock.sendto(b"two", (net4.target_host, port))
+@contextlib.contextmanager
+def udp_socket_sent(sockets, pool, net, *datagrams):
+    """A target UDP socket to which a peer has sent ``datagrams``, one sendto each (settled:
+    queued at the target)."""
+    s, port = udp_socket(sockets, pool, net)
+    with peers.UdpPeer(net.peer_host) as peer:
+        for d in datagrams:
+            peer.sock.sendto(d, (net.target_host, port))
         peers.settle()
+        yield s
+
+
+def test_recvfrom_into_gives_one_datagram_per_call(sockets, pool, net4):
+    with udp_socket_sent(sockets, pool, net4, b"one", b"two") as s:
         buf = bytearray(32)
         assert s.recvfrom_into(buf)[0] == 3 and bytes(buf[:3]) == b"one"
         assert s.recvfrom_into(buf)[0] == 3 and bytes(buf[:3]) == b"two"
 
 
 def test_recvfrom_into_cuts_datagram_to_buffer_and_drops_the_rest(sockets, pool, net4):
-    s, port = udp_socket(sockets, pool, net4)
-    with peers.UdpPeer(net4.peer_host) as peer:
-        peer.sock.sendto(b"0123456789", (net4.target_host, port))
-        peer.sock.sendto(b"next", (net4.target_host, port))
-        peers.settle()
+    with udp_socket_sent(sockets, pool, net4, b"0123456789", b"next") as s:
         small = bytearray(4)
         assert s.recvfrom_into(small)[0] == 4 and bytes(small) == b"0123"
         buf = bytearray(32)
@@ -52,11 +57,7 @@ def test_recvfrom_into_cuts_datagram_to_buffer_and_drops_the_rest(sockets, pool,
 
 
 def test_recv_into_on_udp_gives_one_datagram(sockets, pool, net4):
-    s, port = udp_socket(sockets, pool, net4)
-    with peers.UdpPeer(net4.peer_host) as peer:
-        peer.sock.sendto(b"first", (net4.target_host, port))
-        peer.sock.sendto(b"second", (net4.target_host, port))
-        peers.settle()
+    with udp_socket_sent(sockets, pool, net4, b"first", b"second") as s:
         buf = bytearray(32)
         assert s.recv_into(buf) == 5
         assert s.recv_into(buf) == 6 and bytes(buf[:6]) == b"second"
