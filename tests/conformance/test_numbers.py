@@ -67,9 +67,12 @@ def test_socket_of_true_is_not_a_family(pool):
 
 # --- item 7: out-of-range numbers -----------------------------------------------------------
 @pytest.mark.parametrize("value", [1e306, 10 ** 30, 1e300, 86400 * 30, 2 ** 31])
-def test_a_very_long_timeout_is_kept_not_cut(sockets, net4, value):
+def test_a_very_long_timeout_is_kept_not_cut(sockets, net4, target, value):
     """A timeout longer than a board's tick counter wraps is still a timeout that has not
     expired: the call waits for the data (before: OverflowError, or at once ETIMEDOUT)."""
+    if isinstance(value, float) and target.float_bits < 64 and value > 3.4e38:
+        pytest.skip("the float of target %s is %d-bit (largest about 3.4e38): %r is inf there "
+                    "(a stated limit, docs/contract-notes.md)" % (target.name, target.float_bits, value))
     with peers.TcpPeer(net4.peer_host, peers.delayed_sender(b"late", 0.3)) as peer:
         s = tcp_client(sockets, net4, peer)
         s.settimeout(value)

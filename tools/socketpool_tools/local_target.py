@@ -53,6 +53,7 @@ class LocalTarget:
     host6 = peer_host6 = "::1"
     peer_socket_module = None  # None: CPython's socket module, in this process's namespace
     link = None
+    float_bits = 64  # CPython's float is a C double
 
     def __init__(self, name):
         self.name = name

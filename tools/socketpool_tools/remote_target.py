@@ -74,6 +74,10 @@ if not _sp_wifi.connected:
 FREE_HEAP = "gc.mem_free() if hasattr(gc, 'mem_free') else 0"
 BULK_SHARE = 6  # one case's big buffer may take this share of the free heap (a copy may be made)
 
+# 64 or 32: the width of the target's float, tested (a firmware built with single-precision
+# floats, as MicroPython's rp2 port is, reads 1e300 as inf)
+FLOAT_BITS = "64 if float('1e300') * 0 == 0 else 32"
+
 FACTS = ("(socketpool._engine.NAME, bool(socketpool._engine.IPV6), bool(socketpool._engine.RAW), "
          "socketpool._engine.MAX_SLOTS)")
 
@@ -156,6 +160,7 @@ class RemoteTarget:
                     self._join = JOIN_WIFI % (ssid, password or "")
             self._set_up()
             self.engine_name, self.ipv6, self.raw, self.slots = self.session.run(FACTS)
+            self.float_bits = self.session.run(FLOAT_BITS)
             free = self.session.run(FREE_HEAP)
             self.bulk_limit = free // BULK_SHARE if free else None
             self.host = self.peer_host = "127.0.0.1"
