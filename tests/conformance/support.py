@@ -15,9 +15,11 @@ Net = collections.namedtuple("Net", "name af peer_host target_host")
 def bulk_bytes(target, want):
     """``want`` bytes, or what the target's heap can spare for one buffer if that is less (a
     board's heap is a few hundred KB: ``bulk_limit``, measured when the target is set up). A case
-    that builds a big buffer on the target makes its point with what fits."""
+    that builds a big buffer on the target makes its point with what fits. A whole number of
+    8-byte items: the buffer cases view it as arrays of up to 8-byte items (``d``), which drop a
+    tail shorter than one item (27709 bytes as ``i`` items are 27708)."""
     limit = getattr(target, "bulk_limit", None)
-    return min(want, limit) if limit else want
+    return min(want, limit - limit % 8) if limit else want
 
 
 def make_net(name, target, pool):
