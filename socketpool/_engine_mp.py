@@ -433,6 +433,10 @@ class MPSocket:
             return -ECONNRESET
         if k & _STATE == _CONNECTING:
             self.connect_result()
+        elif k & _TYPE_BITS != 1 and k & _STATE != _CONNECTED:
+            # a datagram socket with no peer: the firmware's socket over lwIP (rp2) sends it
+            # nowhere without an error, Linux says EDESTADDRREQ; the contract's answer is EPIPE
+            return -EPIPE
         try:
             if _SEND_FLAGS:
                 return self._s.send(data, _SEND_FLAGS)
