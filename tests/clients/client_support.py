@@ -18,6 +18,7 @@ import ssl
 import sys
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -25,21 +26,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def free_port(kind=socket.SOCK_STREAM):
+def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
     with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
-def wait_for_port(port, proc, timeout=10.0):
-    """Until something accepts TCP connections on 127.0.0.1:port (bounded)."""
+def wait_for_port(port, proc, timeout=10.0, host="127.0.0.1"):
+    """Until something accepts TCP connections on host:port (bounded)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
             err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
             raise RuntimeError("server exited early with status %s: %s" % (proc.returncode, err))
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
@@ -88,52 +89,76 @@ class Certs:
 
 
 class Server:
-    """A server process on a loopback port; ``url`` is its base URL."""
+    """A server process on a port of ``host`` (loopback unless a target's peer address is
+    given); ``url`` is its base URL."""
 
-    def __init__(self, argv, port, scheme="http"):
+    def __init__(self, argv, port, scheme="http", host="127.0.0.1"):
         self.argv = argv
         self.port = port
-        self.url = "%s://127.0.0.1:%d" % (scheme, port)
+        self.host = host
+        self.url = "%s://%s:%d" % (scheme, host, port)
         self.proc = None
 
     def start(self):
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_for_port(self.port, self.proc)
+        wait_for_port(self.port, self.proc, host=self.host)
 
     def stop(self):
         if self.proc is not None:
             stop(self.proc)
 
 
-def _http(certs=None):
-    port = free_port()
+def _http(certs=None, host="127.0.0.1"):
+    port = free_port(host=host)
     argv = [sys.executable, os.path.join(HERE, "servers", "http_app.py"), str(port)]
-    if certs:
-        argv += [certs.certfile, certs.keyfile]
-    srv = Server(argv, port, "https" if certs else "http")
+    argv += [certs.certfile, certs.keyfile] if certs else ["", ""]
+    argv.append(host)
+    srv = Server(argv, port, "https" if certs else "http", host)
     srv.start()
     return srv
 
 
 class Mosquitto(Server):
-    def __init__(self, tmpdir, certs):
-        self.tls_port = free_port()
-        port = free_port()
+    def __init__(self, tmpdir, certs, host="127.0.0.1"):
+        self.tls_port = free_port(host=host)
+        port = free_port(host=host)
         conf = os.path.join(tmpdir, "mosquitto.conf")
         with open(conf, "w") as f:
             f.write(
                 # "user": as root, mosquitto would drop to user mosquitto, who cannot read our files
                 "user %s\nper_listener_settings false\nallow_anonymous true\npersistence false\n"
                 "log_dest stderr\nlog_type error\n"
-                "listener %d 127.0.0.1\n"
-                "listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
-                % (pwd.getpwuid(os.geteuid()).pw_name, port, self.tls_port, certs.cafile, certs.certfile, certs.keyfile)
+                "listener %d %s\n"
+                "listener %d %s\ncafile %s\ncertfile %s\nkeyfile %s\n"
+                % (pwd.getpwuid(os.geteuid()).pw_name, port, host, self.tls_port, host, certs.cafile,
+                   certs.certfile, certs.keyfile)
             )
-        super().__init__([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", conf], port, "mqtt")
+        super().__init__([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", conf], port, "mqtt", host)
 
     def start(self):
         super().start()
-        wait_for_port(self.tls_port, self.proc)
+        wait_for_port(self.tls_port, self.proc, host=self.host)
+
+
+def mqtt_publish(host, port, topic, payload):
+    """A QoS 0 PUBLISH from a minimal MQTT 3.1.1 client on CPython (bounded by timeouts)."""
+
+    def packet(kind, body):
+        n, length = len(body), b""
+        while True:
+            b, n = n % 128, n // 128
+            length += bytes([b | (0x80 if n else 0)])
+            if not n:
+                return bytes([kind]) + length + body
+
+    def s(text):
+        return len(text).to_bytes(2, "big") + text
+
+    with socket.create_connection((host, port), timeout=10) as c:
+        c.sendall(packet(0x10, s(b"MQTT") + b"\x04\x02\x00\x3c" + s(b"host-" + uuid.uuid4().hex[:8].encode())))
+        assert c.recv(4)[:2] == b"\x20\x02"  # CONNACK
+        c.sendall(packet(0x30, s(topic.encode()) + payload))
+        c.sendall(b"\xe0\x00")  # DISCONNECT
 
 
 def _need(program, paths):
@@ -143,15 +168,15 @@ def _need(program, paths):
     pytest.skip("%s is not installed (scripts/setup.sh installs it)" % program)
 
 
-def ntp_server():
+def ntp_server(host="127.0.0.1"):
     """A started NtpServer (tests/clients/servers/ntp_server.py: SNTP on a free UDP port of
-    127.0.0.1 answering with this computer's clock)."""
+    ``host`` answering with this computer's clock)."""
     sys.path.insert(0, os.path.join(HERE, "servers"))
     try:
         from ntp_server import NtpServer
     finally:
         sys.path.pop(0)
-    return NtpServer().start()
+    return NtpServer(host).start()
 
 
 def run_env(**settings):

@@ -75,6 +75,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "any_engine: runs on every in-process target (the rest need the host network)"
     )
+    config.addinivalue_line(
+        "markers", "on_target: the client runs on a remote target itself (test_on_target.py)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -82,12 +85,16 @@ def pytest_collection_modifyitems(config, items):
     them. Tests marked any_engine talk to themselves through the pool and also run on the
     host-lwIP targets. (Skipped at collection, so no module fixture starts a server for them.)"""
     target = config.getoption("--target", default="host")
-    if target == "host":
-        return
     here = os.path.dirname(os.path.abspath(__file__))
     in_process = target in ("host-lwip-esp32", "host-lwip-rp2")
     for item in items:
         if not str(item.fspath).startswith(here + os.sep):
+            continue
+        if item.get_closest_marker("on_target") is not None:  # the board runs the client code
+            if target == "host" or in_process:
+                item.add_marker(pytest.mark.skip(reason="the client runs on the target: remote targets only"))
+            continue
+        if target == "host":
             continue
         if item.get_closest_marker("any_engine") is None:
             item.add_marker(pytest.mark.skip(reason="needs the host network (servers are OS processes): target host only"))

@@ -8,7 +8,6 @@ time; none of their code is kept in this repository."""
 import importlib.util
 import os
 import shutil
-import socket
 import sys
 import uuid
 import zlib
@@ -256,34 +255,12 @@ result([[x for x in idle if x], ok, received, alive])
     )
     assert proc.stdout.readline().strip() == "SUBSCRIBED"
     assert proc.stdout.readline().strip() == "IDLE DONE"
-    _publish_from_host(mosquitto.port, topic, b"from the host")
+    client_support.mqtt_publish("127.0.0.1", mosquitto.port, topic, b"from the host")
     r = libvm.finish(proc, timeout=60)
     assert r[0] == []  # idle loops returned no packets
     assert r[1] is True
     assert r[2] == [[topic, "from the host"]]
     assert r[3] is True
-
-
-def _publish_from_host(port, topic, payload):
-    """A QoS 0 PUBLISH from a minimal MQTT 3.1.1 client on CPython (bounded by timeouts)."""
-
-    def packet(kind, body):
-        n, length = len(body), b""
-        while True:
-            b, n = n % 128, n // 128
-            length += bytes([b | (0x80 if n else 0)])
-            if not n:
-                return bytes([kind]) + length + body
-
-    def s(text):
-        return len(text).to_bytes(2, "big") + text
-
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
-        c.sendall(packet(0x10, s(b"MQTT") + b"\x04\x02\x00\x3c" + s(b"host-" + uuid.uuid4().hex[:8].encode())))
-        assert c.recv(4)[:2] == b"\x20\x02"  # CONNACK
-        c.sendall(packet(0x30, s(topic.encode()) + payload))
-        c.sendall(b"\xe0\x00")  # DISCONNECT
-
 
 
 def test_requests_https_get_through_compat_ssl_on_micropython(libvm, https_server, certs):

@@ -301,6 +301,27 @@ class RemoteTarget:
                                    "except OSError:\n print(0)", timeout=self.options.call_timeout)
         return out.strip() == b"1"
 
+    def load_modules(self, files, imports):
+        """Modules for code that a case runs on the target itself (tests/clients/test_on_target.py:
+        the Adafruit clients on the board): ``files`` ([(source .py, path under the library
+        folder)]) compiled and written to a RAM disk of their size, ``imports`` (module names)
+        imported from it, then the disk unmounted and dropped, so only the loaded code stays in
+        the heap (a Pico W has about 170 KB)."""
+        s = self.session
+        blocks = ramdisk_blocks(files)
+        s.exec_statements(LOAD_DISK % blocks, timeout=self.options.call_timeout)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                for local, rel in compile_files(files, tmp):
+                    with open(local, "rb") as f:
+                        data = f.read()
+                    s.run("_sp_put_file(%r,%s)" % ("/_sp_load/" + rel, s.src(data)))
+                    self._note("loaded /_sp_load/%s (%d bytes)" % (rel, len(data)))
+            for name in imports:
+                s.exec_statements("import %s" % name, timeout=self.options.call_timeout)
+        finally:
+            s.exec_statements(UNLOAD_DISK, timeout=self.options.call_timeout)
+
     # --- the hooks the conformance suite uses ---
     def gc_collect(self):
         gc.collect()  # drops local proxies, whose handles are released with the next call
@@ -388,6 +409,40 @@ def ramdisk_blocks(files):
         data = sum((os.path.getsize(local) + 511) // 512 + 1 for local, _rel in compiled)
         folders = {os.path.dirname(rel) for _local, rel in compiled}
     return max(RAMDISK_MIN_BLOCKS, data + 2 * (len(folders) + 2) + 32)
+# load_modules: a RAM disk at /_sp_load while modules are imported from it (_SPRamDisk, as below)
+LOAD_DISK = """
+import gc, os, sys
+try:
+    import vfs
+except ImportError:
+    vfs = os
+%s
+def _sp_put_file(p, b):
+    d = p.rsplit('/', 1)[0]
+    if d != '/_sp_load':
+        try:
+            os.mkdir(d)
+        except OSError:
+            pass
+    f = open(p, 'wb')
+    f.write(b)
+    f.close()
+    return len(b)
+_sp_ldisk = _SPRamDisk(%%d)
+vfs.VfsLfs2.mkfs(_sp_ldisk)
+vfs.mount(vfs.VfsLfs2(_sp_ldisk), '/_sp_load')
+sys.path.insert(0, '/_sp_load')
+"""
+UNLOAD_DISK = """
+try:
+    sys.path.remove('/_sp_load')
+    vfs.umount('/_sp_load')
+except (OSError, ValueError):
+    pass
+_sp_ldisk = None
+gc.collect()
+"""
+
 RAMDISK = """
 import os, sys
 try:
@@ -395,17 +450,30 @@ try:
 except ImportError:
     vfs = os
 class _SPRamDisk:
+    # one bytearray per 512-byte block: a heap with loaded modules in it may have no one free
+    # piece as large as the disk
     def __init__(self, blocks):
-        self.data = bytearray(blocks * 512)
+        self.data = [bytearray(512) for i in range(blocks)]
+    def _io(self, n, buf, off, write):
+        m = memoryview(buf)
+        i = 0
+        while i < len(m):
+            k = min(512 - off, len(m) - i)
+            b = memoryview(self.data[n])
+            if write:
+                b[off:off + k] = m[i:i + k]
+            else:
+                m[i:i + k] = b[off:off + k]
+            i += k
+            n += 1
+            off = 0
     def readblocks(self, n, buf, off=0):
-        a = n * 512 + off
-        buf[:] = self.data[a:a + len(buf)]
+        self._io(n, buf, off or 0, False)
     def writeblocks(self, n, buf, off=None):
-        a = n * 512 + (off or 0)
-        self.data[a:a + len(buf)] = buf
+        self._io(n, buf, off or 0, True)
     def ioctl(self, op, arg):
         if op == 4:
-            return len(self.data) // 512
+            return len(self.data)
         if op == 5:
             return 512
         if op == 6:
@@ -416,3 +484,4 @@ vfs.mount(vfs.VfsLfs2(_sp_disk), '/ram')
 sys.path.insert(0, '/ram/lib')
 sys.path.insert(0, '/ram')
 """
+LOAD_DISK = LOAD_DISK % RAMDISK[RAMDISK.index("class _SPRamDisk"):RAMDISK.index("_sp_disk = ")]

@@ -1,6 +1,6 @@
 """A small real HTTP(S) server for the client tests: ThreadingHTTPServer on loopback.
 
-python http_app.py PORT [CERTFILE KEYFILE]. Routes: /get, /post (echoes the body), /json,
+python http_app.py PORT [CERTFILE KEYFILE [HOST]]. Routes: /get, /post (echoes the body), /json,
 /chunked, /stream (1 MiB of a known pattern), /redirect -> /get (absolute URL), /slow (answers after 3 s),
 anything else 404.
 """
@@ -53,7 +53,7 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/redirect":
             # absolute: adafruit_requests drops the port from a relative Location (docs/clients.md)
             scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
-            where = "%s://127.0.0.1:%d/get" % (scheme, self.server.server_address[1])
+            where = "%s://%s:%d/get" % (scheme, *self.server.server_address[:2])
             self._send(302, b"", extra=[("Location", where)])
         elif self.path == "/slow":
             time.sleep(3)
@@ -72,10 +72,13 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    """http_app.py PORT [CERTFILE KEYFILE [HOST]] (an empty CERTFILE: plain HTTP; HOST default
+    127.0.0.1)"""
     port = int(sys.argv[1])
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    host = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
+    server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
-    if len(sys.argv) > 3:
+    if len(sys.argv) > 3 and sys.argv[2]:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(sys.argv[2], sys.argv[3])
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
