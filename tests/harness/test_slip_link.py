@@ -230,10 +230,13 @@ def test_a_board_found_behind_the_link_gets_its_addresses_and_no_ipv6(link):
     t = remote_target.RemoteTarget.__new__(remote_target.RemoteTarget)
     t.options = remote_target.TargetOptions(link="slip")
     t.log, t._link, t.ipv6 = None, link, True  # a firmware whose lwIP has IPv6 (MicroPython engine)
+    t.engine_ipv6 = True
     t.session = FakeBoardSession(link)
     try:
         t._use_link()
         assert (t.host, t.peer_host, t.ipv6) == (link.board_addr, link.peer_addr, False)
+        # the engine still has IPv6: its literal cases expect answers, not gaierror
+        assert t.engine_ipv6 is True
     finally:
         t.session.conn.close()
 

@@ -75,7 +75,7 @@ class LocalTarget:
             )
         self.radio = wifi.radio
         self.pool = socketpool.SocketPool(wifi.radio)
-        self.ipv6 = bool(self.engine.IPV6)
+        self.ipv6 = self.engine_ipv6 = bool(self.engine.IPV6)
         self.raw = bool(self.engine.RAW)
         self.slots = self.engine.MAX_SLOTS
 

@@ -160,6 +160,9 @@ class RemoteTarget:
                     self._join = JOIN_WIFI % (ssid, password or "")
             self._set_up()
             self.engine_name, self.ipv6, self.raw, self.slots = self.session.run(FACTS)
+            # the engine's own IPv6 (it parses and answers IPv6 literals); ``ipv6`` may be turned
+            # off below where the peers cannot be reached over it (the SLIP link)
+            self.engine_ipv6 = self.ipv6
             self.float_bits = self.session.run(FLOAT_BITS)
             free = self.session.run(FREE_HEAP)
             self.bulk_limit = free // BULK_SHARE if free else None
