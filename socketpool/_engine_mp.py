@@ -71,6 +71,7 @@ ENOTCONN = _errno.ENOTCONN
 ECONNRESET = _errno.ECONNRESET
 ECONNREFUSED = _errno.ECONNREFUSED
 ECONNABORTED = _errno.ECONNABORTED
+ETIMEDOUT = _errno.ETIMEDOUT
 EBADF = _errno.EBADF
 EPIPE = _e("EPIPE", 32, 32)
 ENOPROTOOPT = _e("ENOPROTOOPT", 92, 109)
@@ -352,8 +353,15 @@ class MPSocket:
             return -EINPROGRESS
         if r == -EBADF:
             # lwIP ports (modlwip: rp2 ...) drop the PCB of a failed connect and then answer EBADF
-            # (the API layer never hands a closed socket down): the stack refused the attempt
+            # (the API layer never hands a closed socket down). The first send after that names
+            # lwIP's error once: ERR_ABRT (ECONNABORTED) is lwIP giving up its SYN retries, a
+            # timeout (as the native rp2 core says); else (ERR_RST) the peer refused
             r = -ECONNREFUSED
+            try:
+                self._s.send(b"")
+            except OSError as e:
+                if _err(e) == -ECONNABORTED:
+                    r = -ETIMEDOUT
         if r == -ECONNRESET and _UNIX:
             # Linux reports a reset during the handshake as ECONNREFUSED; ECONNRESET here means
             # the connection was made and then reset: connected, with the reset latched
