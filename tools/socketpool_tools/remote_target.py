@@ -294,7 +294,7 @@ class RemoteTarget:
         if not self._repl_has_filesystem():
             blocks = ramdisk_blocks(files)
             self._note("no filesystem on the device: deploying to a %d KiB RAM disk at /ram" % (blocks // 2))
-            self._repl.exec(RAMDISK % blocks, timeout=self.options.call_timeout)
+            self._repl.exec(RAMDISK % (blocks, blocks), timeout=self.options.call_timeout)
             lib, top = "/ram/lib", "/ram"
         deploy_files(t, files, lib=lib, root=top, note=lambda m: self._note("deployed " + m))
 
@@ -431,7 +431,7 @@ def _sp_put_file(p, b):
     f.write(b)
     f.close()
     return len(b)
-_sp_ldisk = _SPRamDisk(%%d)
+_sp_ldisk = _SPRamDisk(%%d, 1)
 vfs.VfsLfs2.mkfs(_sp_ldisk)
 vfs.mount(vfs.VfsLfs2(_sp_ldisk), '/_sp_load')
 sys.path.insert(0, '/_sp_load')
@@ -453,35 +453,38 @@ try:
 except ImportError:
     vfs = os
 class _SPRamDisk:
-    # one bytearray per 512-byte block: a heap with loaded modules in it may have no one free
-    # piece as large as the disk
-    def __init__(self, blocks):
-        self.data = [bytearray(512) for i in range(blocks)]
+    # in pieces of ``per`` blocks: the deploy disk is one piece (made first, in a fresh heap),
+    # load_modules' disk one piece per block (a heap with code in it may have no free piece
+    # as large as the disk)
+    def __init__(self, blocks, per):
+        self.per = per * 512
+        self.data = [bytearray(self.per) for i in range(blocks // per)]
+        self.blocks = blocks
     def _io(self, n, buf, off, write):
         m = memoryview(buf)
+        a = n * 512 + off
         i = 0
         while i < len(m):
-            k = min(512 - off, len(m) - i)
-            b = memoryview(self.data[n])
+            j, o = divmod(a + i, self.per)
+            k = min(self.per - o, len(m) - i)
+            b = memoryview(self.data[j])
             if write:
-                b[off:off + k] = m[i:i + k]
+                b[o:o + k] = m[i:i + k]
             else:
-                m[i:i + k] = b[off:off + k]
+                m[i:i + k] = b[o:o + k]
             i += k
-            n += 1
-            off = 0
     def readblocks(self, n, buf, off=0):
         self._io(n, buf, off or 0, False)
     def writeblocks(self, n, buf, off=None):
         self._io(n, buf, off or 0, True)
     def ioctl(self, op, arg):
         if op == 4:
-            return len(self.data)
+            return self.blocks
         if op == 5:
             return 512
         if op == 6:
             return 0
-_sp_disk = _SPRamDisk(%d)
+_sp_disk = _SPRamDisk(%d, %d)
 vfs.VfsLfs2.mkfs(_sp_disk)
 vfs.mount(vfs.VfsLfs2(_sp_disk), '/ram')
 sys.path.insert(0, '/ram/lib')
