@@ -121,6 +121,7 @@ def udp_socket(sockets, pool, net, timeout=5):
 
 def fill_send_buffer(sock, chunk=16384, rounds=50, per_round=2000):
     """Send on non-blocking ``sock`` until the stack holds no more (the peer is not reading).
+    ``chunk``: bytes per send; on a board ``bulk_bytes(target, 16384)`` (the chunk is built there).
 
     Repeats until a round's first send already says EAGAIN, since acknowledged data frees room
     for a moment after the first EAGAIN. Returns the bytes accepted. Bounded in count.

@@ -107,7 +107,7 @@ def test_sendto_sends_one_datagram_of_every_byte(target, sockets, pool, net4, ki
 
 
 def test_sendall_takes_a_read_only_memoryview(target, sockets, net4):
-    data = pattern(10000)
+    data = pattern(bulk_bytes(target, 10000))  # made on the target, and copied there
     with peers.TcpPeer(net4.peer_host, peers.sink) as peer:
         s = tcp_client(sockets, net4, peer)
         s.sendall(target.buffer("readonly", "B", data))

@@ -17,7 +17,7 @@ def test_fix_blocking_send_waits_for_room_so_sendall_completes(target, sockets, 
     data = bytes(range(256)) * (bulk_bytes(target, 4 << 20) // 256)  # 4 MiB (a board: what fits)
     with peers.TcpPeer(net4.peer_host, peers.gated_reader, rcvbuf=4096) as peer:
         s = tcp_client(sockets, net4, peer)
-        queued = fill_send_buffer(s)  # the peer reads nothing yet: no room at all
+        queued = fill_send_buffer(s, bulk_bytes(target, 16384))  # the peer reads nothing yet: no room at all
         s.setblocking(True)
         opener = peers.run_later(0.2, peer.go.set)  # the peer starts reading a bit later
         n = s.send(data)  # waits for room instead of EAGAIN

@@ -55,6 +55,6 @@ def test_connect_timeout_does_not_fire_early(sockets, net4):
 def test_sendall_timeout_does_not_fire_early(target, sockets, net4):
     with peers.TcpPeer(net4.peer_host, peers.holder, rcvbuf=4096) as peer:
         s = tcp_client(sockets, net4, peer)
-        fill_send_buffer(s)
+        fill_send_buffer(s, bulk_bytes(target, 16384))
         s.settimeout(WAIT)
         assert waited(s.sendall, bytes(bulk_bytes(target, 1 << 20))) >= WAIT - SLACK

@@ -183,26 +183,26 @@ def send_call(s, call, data, addr):
 
 
 @pytest.mark.parametrize("call", ["send", "sendall", "sendto"])
-def test_send_timeout_when_peer_reads_nothing_raises_etimedout(sockets, net, call):
+def test_send_timeout_when_peer_reads_nothing_raises_etimedout(target, sockets, net, call):
     with peers.TcpPeer(net.peer_host, peers.holder, rcvbuf=4096) as peer:
         s = tcp_client(sockets, net, peer)
-        fill_send_buffer(s)
+        fill_send_buffer(s, bulk_bytes(target, 16384))
         s.settimeout(SHORT)
         with raises_errno(errno.ETIMEDOUT):
             # a little room can free up after the fill (the peer's kernel compacts its queue; over
             # a slow target link that takes a call or two): send may accept it, then must wait
             for _ in range(20):
-                send_call(s, call, bytes(256 * 1024), (net.peer_host, peer.port))
+                send_call(s, call, bytes(bulk_bytes(target, 256 * 1024)), (net.peer_host, peer.port))
 
 
 @pytest.mark.parametrize("call", ["send", "sendall", "sendto"])
-def test_send_nonblocking_when_buffer_full_raises_eagain(sockets, net, call):
+def test_send_nonblocking_when_buffer_full_raises_eagain(target, sockets, net, call):
     with peers.TcpPeer(net.peer_host, peers.holder, rcvbuf=4096) as peer:
         s = tcp_client(sockets, net, peer)
-        fill_send_buffer(s)
+        fill_send_buffer(s, bulk_bytes(target, 16384))
         with raises_errno(errno.EAGAIN):
             for _ in range(20):  # room freed after the fill may be taken first (see above)
-                send_call(s, call, bytes(65536), (net.peer_host, peer.port))
+                send_call(s, call, bytes(bulk_bytes(target, 65536)), (net.peer_host, peer.port))
 
 
 def test_sendall_timeout_bounds_the_whole_call(target, sockets, net4):
