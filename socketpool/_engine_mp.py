@@ -45,6 +45,9 @@ IPV6 = hasattr(_socket, "AF_INET6")
 RAW = hasattr(_socket, "SOCK_RAW")
 
 _UNIX = sys.platform in ("linux", "darwin", "freebsd", "netbsd", "openbsd")
+# bind checks that the address is one of this machine's (EADDRNOTAVAIL): the kernel does; lwIP
+# firmware (modlwip) binds any address, and its socket module lists no netif to check against
+BIND_CHECKS_ADDRESS = _UNIX
 _LINUX = sys.platform == "linux"
 if _UNIX:
     try:
@@ -315,6 +318,10 @@ class MPSocket:
             return -EALREADY if r == -EINPROGRESS else -EISCONN if r == 0 else r
         if state == _CONNECTED:
             return -EISCONN
+        if ip == "255.255.255.255" and self._k & _TYPE_BITS == 1:
+            # no route for TCP (Linux: ENETUNREACH); lwIP firmware would send the SYN out of its
+            # default netif and time out
+            return -EHOSTUNREACH
         addr = _sockaddr(self._family(), ip, port)
         try:
             self._s.connect(addr)
