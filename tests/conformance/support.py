@@ -22,6 +22,16 @@ def bulk_bytes(target, want):
     return min(want, limit - limit % 8) if limit else want
 
 
+def need_heap(target, nbytes, what):
+    """Skip where the target's free heap (measured at set-up) cannot hold ``what`` of ``nbytes``
+    bytes and the copy the harness makes of it: a limit of a small board (a Pico W's firmware
+    with the MicroPython engine has about 60 KB free), not of the contract."""
+    free = getattr(target, "free_heap", None)
+    if free and free < 2 * nbytes:
+        pytest.skip("target %s has %d bytes of free heap: no room for %s of %d bytes"
+                    % (target.name, free, what, nbytes))
+
+
 def make_net(name, target, pool):
     if name == "ipv6" and not target.ipv6:
         pytest.skip("target %s has no IPv6 (contract section 6)" % target.name)

@@ -86,7 +86,7 @@ def test_close_with_unsent_data_and_a_stalled_peer_returns(target, sockets, net4
         s.setblocking(False)
         for _ in range(100):
             try:
-                s.send(bytes(16384))
+                s.send(bytes(bulk_bytes(target, 16384)))  # built on the target: sized to its heap
             except OSError as e:
                 assert e.errno == errno.EAGAIN
                 break

@@ -6,7 +6,7 @@ import errno
 import pytest
 
 from . import peers
-from .support import Net, raises_errno, udp_socket
+from .support import Net, need_heap, raises_errno, udp_socket
 
 
 def test_sendto_returns_length_and_peer_gets_one_datagram(sockets, pool, net):
@@ -74,7 +74,8 @@ def test_sendto_resolves_a_host_name(sockets, pool):
     assert receiver.recvfrom_into(buf)[0] == 5 and bytes(buf[:5]) == b"named"
 
 
-def test_sendto_too_big_raises_emsgsize(sockets, pool, net):
+def test_sendto_too_big_raises_emsgsize(target, sockets, pool, net):
+    need_heap(target, 70000, "a datagram beyond 65507")
     s, _port = udp_socket(sockets, pool, net)
     with peers.UdpPeer(net.peer_host) as peer:
         with raises_errno(errno.EMSGSIZE):
@@ -82,8 +83,9 @@ def test_sendto_too_big_raises_emsgsize(sockets, pool, net):
 
 
 @pytest.mark.parametrize("method", ["send", "sendall"])
-def test_send_too_big_on_a_connected_udp_socket_raises_emsgsize(sockets, pool, net, method):
+def test_send_too_big_on_a_connected_udp_socket_raises_emsgsize(target, sockets, pool, net, method):
     # as sendto: a datagram is never cut, and the socket stays usable (found by the fuzzer)
+    need_heap(target, 70000, "a datagram beyond 65507")
     s, _port = udp_socket(sockets, pool, net)
     with peers.UdpPeer(net.peer_host) as peer:
         s.connect(peer.addr)

@@ -11,7 +11,7 @@ import pytest
 
 from socketpool_tools.local_target import LocalTarget
 from socketpool_tools.paths import find_micropython
-from socketpool_tools.remote_target import FLOAT_BITS, FREE_HEAP
+from socketpool_tools.remote_target import FLOAT_BITS, FREE_HEAP, LARGEST_FREE, largest_free_block
 
 
 def test_a_double_is_64_bits():
@@ -43,3 +43,15 @@ def test_the_free_heap_is_counted_after_a_collection():
             "v = %s\ngc.collect()\nprint(v >= gc.mem_free() - 1024)" % FREE_HEAP)
     out = subprocess.run([binary, "-c", code], capture_output=True, timeout=30)
     assert out.stdout.strip() == b"True", out
+
+
+def test_the_largest_free_piece_of_the_heap_is_read_from_mem_info():
+    binary = find_micropython()
+    if binary is None:
+        pytest.skip("no MicroPython unix port here")
+    code = LARGEST_FREE + "print('free', gc.mem_free())\n"
+    out = subprocess.run([binary, "-c", code], capture_output=True, timeout=30, text=True)
+    largest = largest_free_block(out.stdout)
+    free = int(out.stdout.split("free ")[-1])
+    assert largest is not None and 0 < largest <= free, out
+    assert largest_free_block("no mem_info here") is None

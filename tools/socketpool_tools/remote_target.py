@@ -3,6 +3,7 @@ raw REPL (transport.py) and the proxy (remote.py); the peers stay in this proces
 
 import gc
 import os
+import re
 import socket
 import tempfile
 import time
@@ -74,6 +75,25 @@ if not _sp_wifi.connected:
 # after a collection: the set-up's garbage (imports) is not room a case lacks
 FREE_HEAP = "(gc.collect(), gc.mem_free())[1] if hasattr(gc, 'mem_free') else 0"
 BULK_SHARE = 6  # one case's big buffer may take this share of the free heap (a copy may be made)
+LARGEST_SHARE = 3  # ... and this share of the largest free piece of it (the buffer, a copy, staging)
+# the largest free piece of the heap: micropython.mem_info() prints it in GC blocks (4 words)
+LARGEST_FREE = """
+import gc, sys
+gc.collect()
+try:
+    import micropython
+    micropython.mem_info()
+    print('GC block', 4 * (8 if sys.maxsize > 2 ** 32 else 4))
+except (ImportError, AttributeError):
+    pass
+"""
+
+
+def largest_free_block(text):
+    """Bytes of the largest free piece of the heap in LARGEST_FREE's output, or None."""
+    m = re.search(r"max free sz: (\d+)", text)
+    w = re.search(r"GC block (\d+)", text)
+    return int(m.group(1)) * int(w.group(1)) if m and w else None
 
 # 64 or 32: the width of the target's float, tested (a firmware built with single-precision
 # floats, as MicroPython's rp2 port is, reads 1e300 as inf)
@@ -165,8 +185,12 @@ class RemoteTarget:
             # off below where the peers cannot be reached over it (the SLIP link)
             self.engine_ipv6 = self.ipv6
             self.float_bits = self.session.run(FLOAT_BITS)
-            free = self.session.run(FREE_HEAP)
+            self.free_heap = free = self.session.run(FREE_HEAP)
             self.bulk_limit = free // BULK_SHARE if free else None
+            largest = largest_free_block(self.session.exec_statements(LARGEST_FREE))
+            if largest and self.bulk_limit:
+                # a fragmented heap (the MicroPython-engine firmware: 83 KB free, no 14 KB piece)
+                self.bulk_limit = min(self.bulk_limit, largest // LARGEST_SHARE)
             self.host = self.peer_host = "127.0.0.1"
             if board:
                 ip = self.session.run("str(_sp_wifi.ipv4_address or '')")
