@@ -28,6 +28,10 @@ def use_stack(module=None):
 
 TIMEOUT = 5.0  # every peer socket wait
 JOIN = 10.0  # every peer thread join
+# a holding peer's own bound (it is released at once by the peer's close): longer than a case
+# takes to fill a send buffer on the slowest target (the emulated Pico W: 10 s was not enough,
+# the peer let go and its kernel reset the connection)
+HOLD = 120.0
 GRACE = 1.0  # how long a closing peer waits for the target's end of stream
 IPV6_HOST = "::1"
 
@@ -243,12 +247,12 @@ def resetter(data=b""):
 
 def holder(conn, peer):
     """Keep the connection open, reading nothing, until ``peer.release`` (the peer's close)."""
-    peer.release.wait(JOIN)
+    peer.release.wait(HOLD)
 
 
 def late_reader(conn, peer):
     """Read nothing until ``peer.release``; then read to end of stream; returns the byte count."""
-    peer.release.wait(JOIN)
+    peer.release.wait(HOLD)
     return len(recv_all(conn))
 
 
@@ -276,7 +280,7 @@ def slow_trickle_reader(conn, peer):
 def gated_reader(conn, peer):
     """Read nothing until ``peer.go`` (or the peer's close); then read to end of stream; returns
     the bytes."""
-    peer.go.wait(JOIN)
+    peer.go.wait(HOLD)
     return recv_all(conn)
 
 

@@ -211,6 +211,10 @@ def test_sendall_timeout_bounds_the_whole_call(target, sockets, net4):
     # board's heap holds far less: the peer then reads 1/16 as fast (the whole buffer still takes
     # seconds, each wait still ends within milliseconds)
     n = bulk_bytes(target, 4 << 20)
+    if n < 16384:
+        # the stack's send buffer and the peer's window hold it all: sendall never waits
+        pytest.skip("target %s spares %d bytes for one buffer: too few to outlast the buffers "
+                    "(a small board's fragmented heap, docs/emulated-pico-w.md)" % (target.name, n))
     reader = peers.trickle_reader if n == 4 << 20 else peers.slow_trickle_reader
     with peers.TcpPeer(net4.peer_host, reader, rcvbuf=4096) as peer:
         s = tcp_client(sockets, net4, peer)
