@@ -108,8 +108,13 @@ def pytest_collection_modifyitems(config, items):
     limit = config.getoption("--case-timeout")
     if limit:
         for item in items:
-            if item.get_closest_marker("timeout") is None:
+            own = item.get_closest_marker("timeout")
+            if own is None:
                 item.add_marker(pytest.mark.timeout(limit))
+            elif own.args and isinstance(own.args[0], (int, float)) and own.args[0] < limit:
+                # a case's own timeout gives it more than the default; a longer --case-timeout
+                # (a slow target: the emulated Pico W) gives every case more, that one too
+                item.add_marker(pytest.mark.timeout(limit), append=False)
 
 
 def target_options(config):
