@@ -38,7 +38,7 @@ step() {  # step LABEL COMMAND...: one line, the command's output to $LOG
 if [ "$MODE" = test ]; then
   APT_PACKAGES=(
     build-essential python3-venv python3-dev curl iproute2 nftables
-    liblwip-dev mosquitto wrk valgrind clang libclang-rt-14-dev
+    liblwip-dev mosquitto wrk valgrind clang libclang-rt-14-dev cmake
   )
 else
   APT_PACKAGES=(python3-venv)

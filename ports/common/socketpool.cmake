@@ -19,9 +19,23 @@ set(SOCKETPOOL_SOURCES
 target_sources(usermod_socketpool INTERFACE ${SOCKETPOOL_SOURCES})
 
 if(SOCKETPOOL_WERROR)
-    # The port includes the module file in the directory of its `main` component, so the property
-    # reaches exactly these sources, not MicroPython's.
-    set_source_files_properties(${SOCKETPOOL_SOURCES} PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra;-Werror")
+    # A source file property reaches only the targets made in the directory that sets it, so it
+    # is set on exactly these sources, not MicroPython's, in each directory whose targets compile
+    # them: here (the esp32 port's `main` component; rp2's top level) and the top level, where the
+    # esp32 port's micropython.elf compiles them again through `usermod`'s interface sources
+    # (MicroPython v1.28.0 esp32_common.cmake) and links those objects, not the component's.
+    set(_sp_werror_dirs ${CMAKE_CURRENT_SOURCE_DIR})
+    if(NOT CMAKE_SOURCE_DIR STREQUAL CMAKE_CURRENT_SOURCE_DIR)
+        list(APPEND _sp_werror_dirs ${CMAKE_SOURCE_DIR})
+    endif()
+    if(CMAKE_VERSION VERSION_LESS 3.18 AND NOT CMAKE_SOURCE_DIR STREQUAL CMAKE_CURRENT_SOURCE_DIR)
+        message(WARNING "socketpool: CMake ${CMAKE_VERSION} cannot set -Werror for the top-level "
+            "copy of the module's objects (needs 3.18): only the component's copy has it")
+        set_source_files_properties(${SOCKETPOOL_SOURCES} PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra;-Werror")
+    else()
+        set_source_files_properties(${SOCKETPOOL_SOURCES} DIRECTORY ${_sp_werror_dirs}
+            PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra;-Werror")
+    endif()
 endif()
 
 target_include_directories(usermod_socketpool INTERFACE

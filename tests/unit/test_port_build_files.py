@@ -101,3 +101,51 @@ def test_make_refuses_a_run_time_engine_name_as_the_engine_to_build(tmp_path):
     assert p.returncode != 0
     assert "SOCKETPOOL_ENGINE=host names no native engine" in p.stderr
     assert not p.stdout.split()  # no sources listed: the build stopped
+
+
+# MicroPython's esp32 port (v1.28.0 esp32_common.cmake) in miniature: py/usermod.cmake makes the
+# INTERFACE library `usermod` in the `main` component's directory and includes USER_C_MODULES
+# there; the component links it with the plain signature, so `usermod`'s interface sources also
+# reach the executable made in the top-level directory, which compiles them a second time. Those
+# top-level objects are the ones linked into micropython.elf (its map file names them).
+ESP32_TOP = """\
+cmake_minimum_required(VERSION 3.16)
+project(fw C)
+add_subdirectory(main)
+add_executable(fw.elf fw.c)
+target_link_libraries(fw.elf __idf_main)
+"""
+ESP32_MAIN = """\
+add_library(usermod INTERFACE)
+include({module})
+add_library(__idf_main STATIC main.c)
+target_link_libraries(__idf_main usermod)
+"""
+
+
+def test_cmake_module_sources_build_with_werror_in_every_target_that_compiles_them(tmp_path):
+    """The C3 firmware build found the linked copies of our objects built without -Werror: the
+    source property was set only in the `main` component's directory."""
+    import json
+
+    if shutil.which("cmake") is None:
+        pytest.skip("needs cmake")
+    (tmp_path / "main").mkdir()
+    (tmp_path / "CMakeLists.txt").write_text(ESP32_TOP)
+    (tmp_path / "fw.c").write_text("int main(void) { return 0; }\n")
+    (tmp_path / "main" / "main.c").write_text("int sp_main_part;\n")
+    (tmp_path / "main" / "CMakeLists.txt").write_text(
+        ESP32_MAIN.format(module=os.path.join(PORTS, "esp32", "micropython.cmake").replace("\\", "/")))
+    build = tmp_path / "build"
+    p = subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(build), "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    ours = {os.path.join(PORTS, "common", "modsocketpool.c"), os.path.join(PORTS, "common", "sp_errno.c"),
+            os.path.join(PORTS, "esp32", CORES["esp32"])}
+    entries = [e for e in json.loads((build / "compile_commands.json").read_text())
+               if os.path.normpath(e["file"]) in ours]
+    # each of our sources compiled by both targets, as in the firmware
+    assert len(entries) == 2 * len(ours), [e["file"] for e in entries]
+    for e in entries:
+        args = e.get("command", " ".join(e.get("arguments", []))).split()
+        assert {"-Wall", "-Wextra", "-Werror"} <= set(args), e
