@@ -51,13 +51,18 @@ enum sp_state {
     ST_RESET,      /* the connection died (err holds why); latched */
 };
 
+/* bytes received and not read yet: a pbuf chain appended by hand (tot_len fields not kept) */
+typedef struct sp_rxq {
+    struct pbuf *head;
+    struct pbuf *tail;
+    uint32_t len;
+} sp_rxq_t;
+
 /* a connection lwIP accepted that the program has not taken with accept() yet */
 typedef struct sp_pending {
     struct tcp_pcb *pcb;       /* NULL: entry free */
     struct sp_sock *listener;
-    struct pbuf *rx;           /* data that arrived before accept(), window not reopened */
-    struct pbuf *rx_tail;
-    uint32_t rx_len;
+    sp_rxq_t rx;               /* data that arrived before accept(), window not reopened */
     uint32_t seq;              /* arrival order */
     uint8_t fin;
 } sp_pending_t;
@@ -83,10 +88,8 @@ struct sp_sock {
         struct tcp_pcb *tcp;
         struct udp_pcb *udp;
     } pcb;
-    /* TCP receive queue: a pbuf chain read from rx at rx_off */
-    struct pbuf *rx;
-    struct pbuf *rx_tail;
-    uint32_t rx_len;
+    /* TCP receive queue, read from rx.head at rx_off */
+    sp_rxq_t rx;
     uint16_t rx_off;
     /* listening: accept queue of acc_cap entries */
     sp_pending_t *acc;
@@ -166,18 +169,31 @@ static void free_chain(struct pbuf *p) {
     }
 }
 
-/* append chain p to the queue (head, tail), O(length of p) */
-static void queue_append(struct pbuf **head, struct pbuf **tail, struct pbuf *p) {
-    struct pbuf *last = p;
-    while (last->next != NULL) {
-        last = last->next;
-    }
-    if (*head == NULL) {
-        *head = p;
+/* what a receive callback got: chain p appended to q (O(length of p)), or the FIN (p NULL) */
+static void rx_record(sp_rxq_t *q, uint8_t *fin, struct pbuf *p) {
+    if (p == NULL) {
+        *fin = 1;
     } else {
-        (*tail)->next = p;
+        struct pbuf *last = p;
+        while (last->next != NULL) {
+            last = last->next;
+        }
+        if (q->head == NULL) {
+            q->head = p;
+        } else {
+            q->tail->next = p;
+        }
+        q->tail = last;
+        q->len += p->tot_len;
     }
-    *tail = last;
+    sp_wake();
+}
+
+/* drop what q holds */
+static void rx_drop(sp_rxq_t *q) {
+    free_chain(q->head);
+    q->head = q->tail = NULL;
+    q->len = 0;
 }
 
 /* --- lwIP callbacks: record, wake, nothing else --- */
@@ -192,13 +208,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
         }
         return ERR_OK;
     }
-    if (p == NULL) {
-        s->fin = 1;
-    } else {
-        s->rx_len += p->tot_len;
-        queue_append(&s->rx, &s->rx_tail, p);
-    }
-    sp_wake();
+    rx_record(&s->rx, &s->fin, p);
     return ERR_OK;
 }
 
@@ -257,13 +267,7 @@ static err_t on_pending_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err
     sp_pending_t *e = arg;
     (void)pcb;
     (void)err;
-    if (p == NULL) {
-        e->fin = 1;
-    } else {
-        e->rx_len += p->tot_len;
-        queue_append(&e->rx, &e->rx_tail, p);
-    }
-    sp_wake();
+    rx_record(&e->rx, &e->fin, p);
     return ERR_OK;
 }
 
@@ -271,9 +275,7 @@ static void on_pending_err(void *arg, err_t err) {
     sp_pending_t *e = arg;
     (void)err;
     /* the connection died before accept(): drop it from the queue */
-    free_chain(e->rx);
-    e->rx = e->rx_tail = NULL;
-    e->rx_len = 0;
+    rx_drop(&e->rx);
     e->pcb = NULL;
     e->listener->acc_n--;
 }
@@ -297,8 +299,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     }
     e->pcb = newpcb;
     e->listener = s;
-    e->rx = e->rx_tail = NULL;
-    e->rx_len = 0;
+    memset(&e->rx, 0, sizeof(e->rx));
     e->fin = 0;
     e->seq = ++s->acc_seq;
     s->acc_n++;
@@ -392,7 +393,7 @@ static int poll_mask(sp_sock_t *s, int events) {
             break;
         case ST_CONNECTED: {
             struct tcp_pcb *pcb = s->pcb.tcp;
-            if (s->rx_len > 0 || s->fin) {
+            if (s->rx.len > 0 || s->fin) {
                 m |= SP_POLLIN;
             }
             if (pcb != NULL && !s->mem_blocked && tcp_sndbuf(pcb) > 0
@@ -606,8 +607,6 @@ int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
         ns->nodelay = s->nodelay;
         ns->so_options = pcb->so_options;
         ns->rx = e->rx;
-        ns->rx_tail = e->rx_tail;
-        ns->rx_len = e->rx_len;
         ns->fin = e->fin;
         tcp_attach(ns, pcb);
         format_ip(&pcb->remote_ip, ip);
@@ -706,10 +705,10 @@ int sp_connect_result(sp_sock_t *s) {
     return r;
 }
 
-/* gather up to len queued bytes; lock held, rx_len > 0 */
+/* gather up to len queued bytes; lock held, rx.len > 0 */
 static size_t tcp_gather(sp_sock_t *s, uint8_t *buf, size_t len) {
     size_t n = 0;
-    struct pbuf *p = s->rx;
+    struct pbuf *p = s->rx.head;
     uint16_t off = s->rx_off;
     while (n < len && p != NULL) {
         size_t avail = (size_t)(p->len - off);
@@ -725,12 +724,12 @@ static size_t tcp_gather(sp_sock_t *s, uint8_t *buf, size_t len) {
             off = 0;
         }
     }
-    s->rx = p;
+    s->rx.head = p;
     if (p == NULL) {
-        s->rx_tail = NULL;
+        s->rx.tail = NULL;
     }
     s->rx_off = off;
-    s->rx_len -= (uint32_t)n;
+    s->rx.len -= (uint32_t)n;
     if (s->pcb.tcp != NULL) {
         size_t left = n;
         while (left > 0) { /* tcp_recved takes at most 0xffff at a time */
@@ -774,7 +773,7 @@ static int tcp_take(sp_sock_t *s, uint8_t *buf, size_t len) {
     if (len == 0) {
         return 0;
     }
-    if (s->rx_len > 0) {
+    if (s->rx.len > 0) {
         return (int)tcp_gather(s, buf, len > 0x7fffffff ? 0x7fffffff : len);
     }
     if (s->fin) {
@@ -1027,7 +1026,7 @@ void sp_close(sp_sock_t *s) {
             if (e->pcb != NULL) {
                 tcp_detach(e->pcb);
                 tcp_abort(e->pcb); /* never accepted: the peer gets a reset */
-                free_chain(e->rx);
+                rx_drop(&e->rx);
             }
         }
         acc = s->acc;
@@ -1040,9 +1039,7 @@ void sp_close(sp_sock_t *s) {
     } else {
         struct tcp_pcb *pcb = s->pcb.tcp;
         /* unread data: lwIP's tcp_close sees the window not reopened and resets, as Linux does */
-        free_chain(s->rx);
-        s->rx = s->rx_tail = NULL;
-        s->rx_len = 0;
+        rx_drop(&s->rx);
         if (pcb != NULL && s->linger_reset) {
             tcp_detach(pcb);
             tcp_abort(pcb);
