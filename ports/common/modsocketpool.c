@@ -35,6 +35,7 @@
 #include "sp_engine.h"
 #include "sp_mp_errno.h"
 #include "sp_resolve.h"
+#include "sp_rules.h"
 
 /* A port whose Ctrl-C handler longjmps out of whatever C code runs (MICROPY_ASYNC_KBD_INTR:
  * MicroPython's unix port) must never leave lwIP that way: lwip_poll links a record on its own
@@ -359,7 +360,7 @@ static mp_obj_t sp_mp_poll(mp_obj_t self_in, mp_obj_t events, mp_obj_t timeout_m
     } else {
         ready = sp_mp_wait(o, ev, t);
     }
-    return MP_OBJ_NEW_SMALL_INT(ready < 0 ? (SP_POLLERR | SP_POLLHUP) : ready);
+    return MP_OBJ_NEW_SMALL_INT(ready < 0 ? sp_rule_poll_closed(ev) : ready); /* < 0: closed */
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(sp_mp_poll_obj, sp_mp_poll);
 

@@ -37,6 +37,7 @@
 #include "sp_netif.h"
 #include "sp_engine.h"
 #include "sp_resolve.h"
+#include "sp_rules.h"
 
 #if !SP_WAIT_WITH_POLL && !LWIP_SOCKET_SELECT
 #error "this lwIP has no lwip_select: build with SP_WAIT_WITH_POLL=1"
@@ -52,25 +53,15 @@
 #define SP_HAS_IPV6 (SP_IPV6 && LWIP_IPV6)
 #define SP_HAS_RAW (SP_RAW && LWIP_RAW)
 
-/* a socket's life, as the contract sees it; lwIP's own state stays inside lwIP */
-enum sp_state {
-    SP_ST_NEW,        /* never connected (or the last connect failed) */
-    SP_ST_CONNECTING, /* non-blocking connect under way */
-    SP_ST_CONNECTED,  /* TCP connected, or UDP with a default peer */
-    SP_ST_LISTENING,
-};
-
 struct sp_sock {
     int fd;
     uint8_t family; /* interface numbering */
     uint8_t type;
     uint8_t proto;   /* SOCK_RAW: the IP protocol */
-    uint8_t state;   /* enum sp_state */
-    uint8_t eof;     /* peer closed: every later recv returns 0 (lwIP reports the FIN once) */
-    uint8_t reset;   /* reset or abort seen: every later recv/send is ECONNRESET */
+    sp_conn_t c;     /* the contract's view (sp_rules.h); UDP: NEW, or CONNECTED with a default
+                      * peer. lwIP reports a FIN or a reset once: c keeps it */
     uint8_t bound;   /* bind succeeded once (lwIP 2.1.3 links a TCP PCB into its list twice on a
                       * second bind, and then loops forever: found by tests/native/sp_fuzz.c) */
-    int8_t conn_err; /* SP_E* of the last failed connect, kept for connect_result */
     int closed;      /* sp_close() ran: every call is EBADF (atomic, or under SYS_ARCH_PROTECT) */
     int busy;        /* calls inside this socket now (atomic, or under SYS_ARCH_PROTECT) */
 };
@@ -376,7 +367,7 @@ static int sp_wrap(int fd, int family, int type, int state, sp_sock_t **out) {
     s->fd = fd;
     s->family = (uint8_t)family;
     s->type = (uint8_t)type;
-    s->state = (uint8_t)state;
+    s->c.state = (uint8_t)state;
     *out = s;
     return 0;
 }
@@ -410,7 +401,7 @@ int sp_socket(int family, int type, int proto, sp_sock_t **out) {
     if (fd < 0) {
         return sp_fail();
     }
-    int r = sp_wrap(fd, family, type, SP_ST_NEW, out);
+    int r = sp_wrap(fd, family, type, SP_CONN_NEW, out);
     if (r == 0) {
         (*out)->proto = (uint8_t)proto;
     }
@@ -472,12 +463,12 @@ static int do_listen(sp_sock_t *s, int backlog) {
     if (lwip_listen(s->fd, backlog) < 0) {
         return sp_fail();
     }
-    s->state = SP_ST_LISTENING;
+    s->c.state = SP_CONN_LISTENING;
     return 0;
 }
 
 static int do_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
-    if (s->state != SP_ST_LISTENING) {
+    if (s->c.state != SP_CONN_LISTENING) {
         return -SP_EINVAL;
     }
     sp_sockaddr_t sa;
@@ -488,35 +479,49 @@ static int do_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *
         return sp_fail();
     }
     sp_read_sockaddr(&sa, ip, port);
-    return sp_wrap(fd, s->family, s->type, SP_ST_CONNECTED, out);
+    return sp_wrap(fd, s->family, s->type, SP_CONN_CONNECTED, out);
 }
 
-static int do_connect_result(sp_sock_t *s);
-
-/* a reset while connecting is a refusal (contract, deliberate fix); lwIP gives up its SYN
- * retries with ERR_ABRT (ECONNABORTED): a SYN never answered is ETIMEDOUT, as on the Pico W core */
-static int sp_connect_failed(sp_sock_t *s, int code) {
-    if (code == SP_ECONNABORTED) {
-        code = SP_ETIMEDOUT;
-    } else if (code == SP_ECONNRESET) {
-        code = SP_ECONNREFUSED;
+/* how a connect under way went, from one look at the stack (`ready`: its SP_POLL* bits): the
+ * core's part is reading lwIP; what it means for the caller is sp_rules.h's. The connection
+ * counts as made from the first time the socket is writable without an error (a reset before
+ * that is a refusal: docs/contract-notes.md) */
+static void sp_connect_settle(sp_sock_t *s, int ready) {
+    if (s->c.state != SP_CONN_CONNECTING || !(ready & (SP_POLLOUT | SP_POLLERR))) {
+        return;
     }
-    s->state = SP_ST_NEW;
-    s->conn_err = (int8_t)code;
-    return -code;
+    if (!(ready & SP_POLLERR)) {
+        s->c.state = SP_CONN_CONNECTED;
+        return;
+    }
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (lwip_getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        (void)sp_conn_failed(&s->c, sp_code(err));
+    } else if (ready & SP_POLLOUT) {
+        s->c.state = SP_CONN_CONNECTED; /* lwIP keeps the error flag of an old failed connect */
+    }
+}
+
+/* a connect under way: look at the stack once, without waiting */
+static void sp_connect_look(sp_sock_t *s) {
+    if (s->c.state == SP_CONN_CONNECTING) {
+        sp_connect_settle(s, sp_wait_fd(s->fd, SP_POLLOUT, 0));
+    }
 }
 
 static int do_connect(sp_sock_t *s, const char *ip, int port) {
-    if (s->state == SP_ST_LISTENING) {
+    if (s->c.state == SP_CONN_LISTENING) {
         return -SP_EISCONN;
     }
     if (s->type == SPN_SOCK_STREAM) {
-        if (s->state == SP_ST_CONNECTED) {
-            return -SP_EISCONN;
-        }
-        if (s->state == SP_ST_CONNECTING) {
-            int r = do_connect_result(s);
-            return r == 0 ? -SP_EISCONN : (r == -SP_EINPROGRESS ? -SP_EALREADY : r);
+        sp_connect_look(s);
+        int r = sp_conn_connect_gate(&s->c);
+        if (r <= 0) {
+            return r;
         }
     }
     sp_sockaddr_t sa;
@@ -533,90 +538,28 @@ static int do_connect(sp_sock_t *s, const char *ip, int port) {
             return -SP_EHOSTUNREACH;
         }
     }
-    s->conn_err = 0;
     if (lwip_connect(s->fd, &sa.sa, (socklen_t)len) == 0) {
-        s->state = SP_ST_CONNECTED;
+        s->c.state = SP_CONN_CONNECTED;
         return 0;
     }
     int code = sp_code(errno);
-    if (code == SP_EINPROGRESS) {
-        s->state = SP_ST_CONNECTING;
-        return -SP_EINPROGRESS;
+    if (code == SP_EINPROGRESS || code == SP_EALREADY) {
+        s->c.state = SP_CONN_CONNECTING;
+        return -code;
     }
     if (code == SP_EISCONN) {
-        s->state = SP_ST_CONNECTED;
+        s->c.state = SP_CONN_CONNECTED;
         return -SP_EISCONN;
     }
-    if (code == SP_EALREADY) {
-        s->state = SP_ST_CONNECTING;
-        return -SP_EALREADY;
-    }
-    return sp_connect_failed(s, code);
+    return -sp_rule_connect_error(code); /* failed at once: reported now, the socket stays new */
 }
 
 static int do_connect_result(sp_sock_t *s) {
-    if (s->state == SP_ST_CONNECTED) {
-        return 0;
-    }
-    if (s->state != SP_ST_CONNECTING) {
-        return s->conn_err ? -s->conn_err : -SP_ENOTCONN;
-    }
-    int ready = sp_wait_fd(s->fd, SP_POLLOUT, 0);
-    if (ready == 0) {
-        return -SP_EINPROGRESS;
-    }
-    if ((ready & SP_POLLOUT) && !(ready & SP_POLLERR)) {
-        s->state = SP_ST_CONNECTED;
-        return 0;
-    }
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (lwip_getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
-        err = errno;
-    }
-    if (err != 0) {
-        return sp_connect_failed(s, sp_code(err));
-    }
-    if (!(ready & SP_POLLOUT)) {
-        return -SP_EINPROGRESS;
-    }
-    s->state = SP_ST_CONNECTED;
-    return 0;
-}
-
-/* a TCP receive error: latch what lasts, say what the contract wants */
-static int sp_recv_failed(sp_sock_t *s, int code) {
     if (s->type != SPN_SOCK_STREAM) {
-        return -code;
+        return s->c.state == SP_CONN_CONNECTED ? 0 : -SP_ENOTCONN;
     }
-    if (code == SP_ECONNRESET || code == SP_ECONNABORTED) {
-        s->reset = 1;
-        return -SP_ECONNRESET;
-    }
-    if (code == SP_ENOTCONN && s->state == SP_ST_CONNECTED) {
-        s->eof = 1; /* lwIP says "closed" after it has reported the FIN once */
-        return 0;
-    }
-    if (code == SP_EAGAIN && s->state == SP_ST_NEW) {
-        return -SP_ENOTCONN;
-    }
-    return -code;
-}
-
-static int sp_recv_check(sp_sock_t *s) {
-    if (s->type != SPN_SOCK_STREAM) {
-        return 1;
-    }
-    if (s->reset) {
-        return -SP_ECONNRESET;
-    }
-    if (s->eof) {
-        return 0;
-    }
-    if (s->state == SP_ST_NEW || s->state == SP_ST_LISTENING) {
-        return -SP_ENOTCONN;
-    }
-    return 1;
+    sp_connect_look(s);
+    return sp_rule_connect_result(&s->c);
 }
 
 static size_t sp_cap(size_t len) {
@@ -624,24 +567,35 @@ static size_t sp_cap(size_t len) {
 }
 
 static int do_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
-    int r = sp_recv_check(s);
-    if (r <= 0) {
-        return r;
+    if (s->type == SPN_SOCK_STREAM) {
+        sp_connect_look(s);
+        int r = sp_rule_recv_gate(&s->c);
+        if (r <= 0) {
+            return r;
+        }
     }
     if (len == 0) {
         return 0;
+    }
+    if (s->type == SPN_SOCK_STREAM && (s->c.state == SP_CONN_RESET || s->c.peer_closed)) {
+        return sp_rule_recv_empty(&s->c); /* lwIP has reported it once: the core keeps it */
     }
     ssize_t n = lwip_recv(s->fd, buf, sp_cap(len), MSG_DONTWAIT);
     if (n > 0) {
         return (int)n;
     }
-    if (n == 0) {
-        if (s->type == SPN_SOCK_STREAM) {
-            s->eof = 1;
-        }
-        return 0;
+    if (s->type != SPN_SOCK_STREAM) {
+        return n == 0 ? 0 : sp_fail();
     }
-    return sp_recv_failed(s, sp_code(errno));
+    int code = n == 0 ? SP_OK : sp_code(errno);
+    if (code == SP_OK || code == SP_ENOTCONN) {
+        s->c.peer_closed = 1; /* the FIN; lwIP says "not connected" once it has reported it */
+    } else if (code == SP_ECONNRESET || code == SP_ECONNABORTED) {
+        sp_conn_died(&s->c, code);
+    } else {
+        return -code;
+    }
+    return sp_rule_recv_empty(&s->c);
 }
 
 static int do_recvfrom_into(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_IPSTR_LEN], int *port) {
@@ -670,23 +624,6 @@ static int do_recvfrom_into(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_I
     return (int)n;
 }
 
-/* a TCP send error: a connection that has gone is a reset; never connected is EPIPE */
-static int sp_send_failed(sp_sock_t *s, int code) {
-    if (code == SP_EAGAIN) {
-        return -SP_EAGAIN;
-    }
-    if (s->type == SPN_SOCK_STREAM) {
-        if (code == SP_ECONNRESET || code == SP_ECONNABORTED || code == SP_EPIPE ||
-            code == SP_ENOTCONN) {
-            s->reset = 1;
-            return -SP_ECONNRESET;
-        }
-    } else if (code == SP_ENOTCONN) {
-        return -SP_EPIPE;
-    }
-    return -code;
-}
-
 /* lwIP fills in an ICMPv6 checksum at offset 2 and asserts (aborts, on ESP-IDF too) when the
  * message is shorter than that field: found by tests/native/sp_fuzz.c */
 static int sp_raw_too_short(const sp_sock_t *s, size_t len) {
@@ -697,30 +634,28 @@ static int do_send(sp_sock_t *s, const uint8_t *data, size_t len) {
     if (sp_raw_too_short(s, len)) {
         return -SP_EINVAL;
     }
+    int r;
     if (s->type == SPN_SOCK_STREAM) {
-        if (s->reset) {
-            return -SP_ECONNRESET;
-        }
-        if (s->state == SP_ST_CONNECTING) {
-            int r = do_connect_result(s);
-            if (r == -SP_EINPROGRESS) {
-                return -SP_EAGAIN; /* writable once connected */
-            }
-            if (r < 0) {
-                return -SP_EPIPE;
-            }
-        }
-        if (s->state != SP_ST_CONNECTED) {
-            return -SP_EPIPE;
-        }
-    } else if (s->state != SP_ST_CONNECTED) {
-        return -SP_EPIPE;
+        sp_connect_look(s);
+        r = sp_rule_send_gate(&s->c);
+    } else {
+        r = sp_rule_dgram_send_gate(s->c.state == SP_CONN_CONNECTED);
+    }
+    if (r <= 0) {
+        return r;
     }
     ssize_t n = lwip_send(s->fd, data, sp_cap(len), MSG_DONTWAIT);
-    if (n < 0) {
-        return sp_send_failed(s, sp_code(errno));
+    if (n >= 0) {
+        return (int)n;
     }
-    return (int)n;
+    int code = sp_code(errno);
+    if (code == SP_EAGAIN) {
+        return -SP_EAGAIN;
+    }
+    if (s->type == SPN_SOCK_STREAM) {
+        return sp_conn_send_failed(&s->c, code);
+    }
+    return code == SP_ENOTCONN ? sp_rule_dgram_send_gate(0) : -code;
 }
 
 static int do_sendto(sp_sock_t *s, const uint8_t *data, size_t len, const char *ip, int port) {
@@ -826,27 +761,21 @@ static int do_setsockopt(sp_sock_t *s, int level, int opt, const void *value, si
 
 static int do_poll(sp_sock_t *s, int events, int timeout_ms) {
     int want = events & (SP_POLLIN | SP_POLLOUT);
-    if (s->type == SPN_SOCK_STREAM) {
-        if (s->reset) {
-            return want | SP_POLLERR | SP_POLLHUP;
-        }
-        if (s->eof && (want & SP_POLLIN)) {
-            return SP_POLLIN | (sp_wait_fd(s->fd, want & SP_POLLOUT, 0) & SP_POLLOUT);
-        }
+    if (s->type != SPN_SOCK_STREAM) {
+        return sp_wait_fd(s->fd, want, timeout_ms) & (want | SP_POLLERR | SP_POLLHUP);
     }
-    int ready = sp_wait_fd(s->fd, want | (s->state == SP_ST_CONNECTING ? SP_POLLOUT : 0), timeout_ms);
-    if (s->state == SP_ST_CONNECTING && (ready & SP_POLLOUT) && !(ready & SP_POLLERR)) {
-        /* connected: remember it now, so a reset that follows is a reset, not a refusal */
-        s->state = SP_ST_CONNECTED;
-    }
-    if (s->type == SPN_SOCK_STREAM && (ready & SP_POLLERR)) {
-        if (s->state == SP_ST_CONNECTED) {
-            ready |= SP_POLLHUP; /* an error on a connection means it has gone */
-        } else if (s->state == SP_ST_NEW) {
-            ready &= ~SP_POLLERR; /* lwIP keeps the error flag of an old failed connect */
+    /* ready whatever lwIP says (a reset, the FIN, a failed connect): look at it, do not wait */
+    int now = sp_rule_poll(&s->c, events, 0);
+    int connecting = s->c.state == SP_CONN_CONNECTING;
+    int ready = sp_wait_fd(s->fd, want | (connecting ? SP_POLLOUT : 0), now ? 0 : timeout_ms);
+    if (connecting) {
+        /* remember a connection now, so a reset that follows is a reset, not a refusal */
+        sp_connect_settle(s, ready);
+        if (s->c.state == SP_CONN_CONNECTED) {
+            ready &= ~SP_POLLERR; /* the flag of an old failed connect (SO_ERROR said none) */
         }
     }
-    return ready & (want | SP_POLLERR | SP_POLLHUP);
+    return sp_rule_poll(&s->c, events, ready);
 }
 
 void sp_close(sp_sock_t *s) {
@@ -918,7 +847,7 @@ int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t le
 /* a closed socket is ready with an error at once; a wait is cut into SP_WAIT_SLICE_MS slices,
  * so a close() from another thread ends it within one slice */
 int sp_poll(sp_sock_t *s, int events, int timeout_ms) {
-    const int closed = (events & (SP_POLLIN | SP_POLLOUT)) | SP_POLLERR | SP_POLLHUP;
+    const int closed = sp_rule_poll_closed(events);
     SP_ENTER(s, closed);
     sp_deadline_t d;
     sp_deadline_start(&d, timeout_ms < 0 ? 0 : timeout_ms);

@@ -38,18 +38,10 @@
 #include "sp_netif.h"
 #include "sp_port.h"
 #include "sp_resolve.h"
+#include "sp_rules.h"
 
 /* lwIP timer ticks (TCP_SLOW_INTERVAL, 500 ms) between checks of a socket held back by ERR_MEM */
 #define SP_RP2_POLL_TICKS 1
-
-enum sp_state {
-    ST_NEW,        /* TCP: not connected, not listening (UDP sockets stay here) */
-    ST_LISTENING,
-    ST_CONNECTING,
-    ST_CONNECTED,  /* includes half-closed by the peer (fin set) */
-    ST_FAILED,     /* connect failed: connect_result says why; the next connect too, then ST_NEW */
-    ST_RESET,      /* the connection died (err holds why); latched */
-};
 
 /* bytes received and not read yet: a pbuf chain appended by hand (tot_len fields not kept) */
 typedef struct sp_rxq {
@@ -75,9 +67,7 @@ typedef struct sp_dgram {
 
 struct sp_sock {
     uint8_t type;              /* 1 stream, 2 datagram */
-    uint8_t state;             /* enum sp_state */
-    uint8_t err;               /* SP_Exxx latched by ST_FAILED / ST_RESET */
-    uint8_t fin;               /* the peer closed its side: recv returns 0 once drained */
+    sp_conn_t c;               /* TCP: the contract's view (sp_rules.h); UDP sockets stay NEW */
     uint8_t mem_blocked;       /* tcp_write ran out of memory: not writable until sent/poll */
     uint8_t so_options;        /* SOF_* wanted, re-applied to a fresh PCB */
     uint8_t nodelay;
@@ -208,7 +198,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
         }
         return ERR_OK;
     }
-    rx_record(&s->rx, &s->fin, p);
+    rx_record(&s->rx, &s->c.peer_closed, p);
     return ERR_OK;
 }
 
@@ -241,14 +231,8 @@ static void on_err(void *arg, err_t err) {
     }
     s->pcb.tcp = NULL;
     s->mem_blocked = 0;
-    if (s->state == ST_CONNECTING) {
-        /* a reset while connecting is a refusal; lwIP gives up SYN retries with ERR_ABRT */
-        s->err = err == ERR_ABRT ? SP_ETIMEDOUT : SP_ECONNREFUSED;
-        s->state = ST_FAILED;
-    } else {
-        s->err = err == ERR_ABRT ? SP_ECONNABORTED : SP_ECONNRESET;
-        s->state = ST_RESET;
-    }
+    /* the fact: lwIP gave the connection up (ERR_ABRT), or a reset; sp_rules.h says what it means */
+    sp_conn_died(&s->c, err == ERR_ABRT ? SP_ECONNABORTED : SP_ECONNRESET);
     sp_wake();
 }
 
@@ -256,8 +240,8 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
     sp_sock_t *s = arg;
     (void)pcb;
     (void)err;
-    if (s != NULL && s->state == ST_CONNECTING) {
-        s->state = ST_CONNECTED;
+    if (s != NULL && s->c.state == SP_CONN_CONNECTING) {
+        s->c.state = SP_CONN_CONNECTED;
         sp_wake();
     }
     return ERR_OK;
@@ -369,45 +353,24 @@ static err_t on_close_poll(void *arg, struct tcp_pcb *pcb) {
 }
 
 static int poll_mask(sp_sock_t *s, int events) {
-    int m = 0;
     if (s->closed) {
-        return ((SP_POLLIN | SP_POLLOUT) & events) | SP_POLLERR | SP_POLLHUP;
+        return sp_rule_poll_closed(events);
     }
     if (s->type == 2) {
-        if (s->dq_n > 0) {
-            m |= SP_POLLIN;
-        }
-        m |= SP_POLLOUT;
-        return m & events;
+        return ((s->dq_n > 0 ? SP_POLLIN : 0) | SP_POLLOUT) & events;
     }
-    switch (s->state) {
-        case ST_NEW:
-            m = SP_POLLOUT; /* a send fails at once (EPIPE): never wait on it */
-            break;
-        case ST_LISTENING:
-            if (s->acc_n > 0) {
-                m = SP_POLLIN;
-            }
-            break;
-        case ST_CONNECTING:
-            break;
-        case ST_CONNECTED: {
-            struct tcp_pcb *pcb = s->pcb.tcp;
-            if (s->rx.len > 0 || s->fin) {
-                m |= SP_POLLIN;
-            }
-            if (pcb != NULL && !s->mem_blocked && tcp_sndbuf(pcb) > 0
-                && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN) {
-                m |= SP_POLLOUT;
-            }
-            break;
+    int ready = 0; /* what this core holds; sp_rules.h says what the caller is told */
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    if (s->c.state == SP_CONN_LISTENING) {
+        ready = s->acc_n > 0 ? SP_POLLIN : 0;
+    } else if (s->c.state == SP_CONN_CONNECTED) {
+        ready = s->rx.len > 0 ? SP_POLLIN : 0;
+        if (pcb != NULL && !s->mem_blocked && tcp_sndbuf(pcb) > 0
+            && tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN) {
+            ready |= SP_POLLOUT;
         }
-        case ST_FAILED:
-        case ST_RESET:
-        default:
-            return ((SP_POLLIN | SP_POLLOUT) & events) | SP_POLLERR | SP_POLLHUP;
     }
-    return m & events;
+    return sp_rule_poll(&s->c, events, ready);
 }
 
 /* --- engine facts --- */
@@ -497,7 +460,7 @@ int sp_bind(sp_sock_t *s, const char *ip, int port) {
         r = -SP_EADDRNOTAVAIL; /* lwIP would bind it anyway (see sp_netif.h) */
     } else if (s->type == 2) {
         r = -map_err(udp_bind(s->pcb.udp, &addr, (u16_t)port));
-    } else if (s->state != ST_NEW && s->state != ST_FAILED) {
+    } else if (s->c.state != SP_CONN_NEW && s->c.state != SP_CONN_FAILED) {
         r = -SP_EINVAL;
     } else if (s->pcb.tcp == NULL && (r = tcp_renew(s)) < 0) {
         /* r set */
@@ -520,15 +483,15 @@ int sp_listen(sp_sock_t *s, int backlog) {
         backlog = 255;
     }
     sp_lock();
-    int state = s->closed ? -1 : s->state;
+    int state = s->closed ? -1 : s->c.state;
     sp_unlock();
     if (state < 0) {
         return -SP_EBADF;
     }
-    if (state == ST_LISTENING) {
+    if (state == SP_CONN_LISTENING) {
         return 0;
     }
-    if (state != ST_NEW) {
+    if (state != SP_CONN_NEW) {
         return -SP_EINVAL;
     }
     sp_pending_t *acc = sp_rp2_calloc((size_t)backlog, sizeof(sp_pending_t));
@@ -537,9 +500,9 @@ int sp_listen(sp_sock_t *s, int backlog) {
     }
     int r = 0;
     sp_lock();
-    if (s->closed || s->state != ST_NEW) {
+    if (s->closed || s->c.state != SP_CONN_NEW) {
         /* closed, or listening already, by another thread while the queue was allocated */
-        r = s->closed ? -SP_EBADF : s->state == ST_LISTENING ? 0 : -SP_EINVAL;
+        r = s->closed ? -SP_EBADF : s->c.state == SP_CONN_LISTENING ? 0 : -SP_EINVAL;
     } else {
         if (s->pcb.tcp == NULL) {
             r = tcp_renew(s);
@@ -559,7 +522,7 @@ int sp_listen(sp_sock_t *s, int backlog) {
                 tcp_accept(lpcb, on_accept);
                 s->acc = acc;
                 s->acc_cap = (uint16_t)backlog;
-                s->state = ST_LISTENING;
+                s->c.state = SP_CONN_LISTENING;
                 acc = NULL;
             }
         }
@@ -574,12 +537,12 @@ int sp_listen(sp_sock_t *s, int backlog) {
 int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
     *out = NULL;
     sp_lock();
-    int state = s->state, pending = s->acc_n, closed = s->closed;
+    int state = s->c.state, pending = s->acc_n, closed = s->closed;
     sp_unlock();
     if (closed) {
         return -SP_EBADF;
     }
-    if (state != ST_LISTENING) {
+    if (state != SP_CONN_LISTENING) {
         return -SP_EINVAL;
     }
     if (pending == 0) {
@@ -603,11 +566,11 @@ int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
         r = -SP_EAGAIN;
     } else {
         struct tcp_pcb *pcb = e->pcb;
-        ns->state = ST_CONNECTED;
+        ns->c.state = SP_CONN_CONNECTED;
+        ns->c.peer_closed = e->fin;
         ns->nodelay = s->nodelay;
         ns->so_options = pcb->so_options;
         ns->rx = e->rx;
-        ns->fin = e->fin;
         tcp_attach(ns, pcb);
         format_ip(&pcb->remote_ip, ip);
         *port = pcb->remote_port;
@@ -623,59 +586,37 @@ int sp_accept(sp_sock_t *s, sp_sock_t **out, char ip[SP_IPSTR_LEN], int *port) {
     return r;
 }
 
+/* a TCP connect; lock held */
+static int tcp_connect_to(sp_sock_t *s, const ip_addr_t *addr, int port) {
+    int r = sp_conn_connect_gate(&s->c);
+    if (r <= 0) {
+        return r;
+    }
+    u32_t dst = ip4_addr_get_u32(ip_2_ip4(addr));
+    if (dst == IPADDR_BROADCAST || ip4_addr_ismulticast(ip_2_ip4(addr))
+        || (netif_default != NULL && ip4_addr_isbroadcast_u32(dst, netif_default))) {
+        return -SP_EHOSTUNREACH; /* a connection never goes to a broadcast or group */
+    }
+    if (s->pcb.tcp == NULL && (r = tcp_renew(s)) < 0) {
+        return r;
+    }
+    err_t e = tcp_connect(s->pcb.tcp, addr, (u16_t)port, on_connected);
+    if (e != ERR_OK) {
+        return -sp_rule_connect_error(map_err(e)); /* failed at once: the socket stays new */
+    }
+    s->c.state = SP_CONN_CONNECTING;
+    return -SP_EINPROGRESS;
+}
+
 int sp_connect(sp_sock_t *s, const char *ip, int port) {
     ip_addr_t addr;
     if (parse_addr(ip, port, &addr) < 0) {
         return -SP_EINVAL;
     }
-    int r;
     sp_lock();
-    if (s->closed) {
-        sp_unlock();
-        return -SP_EBADF;
-    }
-    if (s->type == 2) {
-        r = -map_err(udp_connect(s->pcb.udp, &addr, (u16_t)port));
-        sp_unlock();
-        return r;
-    }
-    switch (s->state) {
-        case ST_CONNECTING:
-            r = -SP_EALREADY;
-            break;
-        case ST_CONNECTED:
-        case ST_LISTENING:
-            r = -SP_EISCONN;
-            break;
-        case ST_RESET:
-            r = -(int)s->err;
-            break;
-        case ST_FAILED: /* the outcome of the last attempt, reported once (as Linux) */
-            r = -(int)s->err;
-            s->state = ST_NEW;
-            break;
-        default: /* ST_NEW: try */
-            r = 0;
-            u32_t dst = ip4_addr_get_u32(ip_2_ip4(&addr));
-            if (dst == IPADDR_BROADCAST || ip4_addr_ismulticast(ip_2_ip4(&addr))
-                || (netif_default != NULL && ip4_addr_isbroadcast_u32(dst, netif_default))) {
-                r = -SP_EHOSTUNREACH; /* a connection never goes to a broadcast or group */
-                break;
-            }
-            if (s->pcb.tcp == NULL) {
-                r = tcp_renew(s);
-            }
-            if (r == 0) {
-                err_t e = tcp_connect(s->pcb.tcp, &addr, (u16_t)port, on_connected);
-                if (e == ERR_OK) {
-                    s->state = ST_CONNECTING;
-                    r = -SP_EINPROGRESS;
-                } else {
-                    r = -map_err(e);
-                }
-            }
-            break;
-    }
+    int r = s->closed ? -SP_EBADF
+        : s->type == 2 ? -map_err(udp_connect(s->pcb.udp, &addr, (u16_t)port))
+        : tcp_connect_to(s, &addr, port);
     sp_unlock();
     return r;
 }
@@ -683,24 +624,7 @@ int sp_connect(sp_sock_t *s, const char *ip, int port) {
 int sp_connect_result(sp_sock_t *s) {
     int r;
     sp_lock();
-    switch (s->closed ? -1 : s->state) {
-        case -1:
-            r = -SP_EBADF;
-            break;
-        case ST_CONNECTING:
-            r = -SP_EINPROGRESS;
-            break;
-        case ST_CONNECTED:
-        case ST_RESET: /* it did connect; the reset that came after shows on the next call */
-            r = 0;
-            break;
-        case ST_FAILED: /* until the next connect(), which reports it once more and may retry */
-            r = -(int)s->err;
-            break;
-        default:
-            r = -SP_ENOTCONN;
-            break;
-    }
+    r = s->closed ? -SP_EBADF : sp_rule_connect_result(&s->c);
     sp_unlock();
     return r;
 }
@@ -760,15 +684,9 @@ static int udp_take(sp_sock_t *s, uint8_t *buf, size_t len, char ip[SP_IPSTR_LEN
 }
 
 static int tcp_take(sp_sock_t *s, uint8_t *buf, size_t len) {
-    switch (s->state) {
-        case ST_NEW:
-        case ST_FAILED:
-        case ST_LISTENING:
-            return -SP_ENOTCONN;
-        case ST_CONNECTING:
-            return -SP_EAGAIN;
-        default:
-            break;
+    int r = sp_rule_recv_gate(&s->c);
+    if (r <= 0) {
+        return r;
     }
     if (len == 0) {
         return 0;
@@ -776,13 +694,7 @@ static int tcp_take(sp_sock_t *s, uint8_t *buf, size_t len) {
     if (s->rx.len > 0) {
         return (int)tcp_gather(s, buf, len > 0x7fffffff ? 0x7fffffff : len);
     }
-    if (s->fin) {
-        return 0; /* end of stream, every time it is asked */
-    }
-    if (s->state == ST_RESET) {
-        return -(int)s->err;
-    }
-    return -SP_EAGAIN;
+    return sp_rule_recv_empty(&s->c);
 }
 
 int sp_recv_into(sp_sock_t *s, uint8_t *buf, size_t len) {
@@ -833,21 +745,13 @@ static int udp_out(sp_sock_t *s, const uint8_t *data, size_t len, const ip_addr_
 }
 
 static int tcp_out(sp_sock_t *s, const uint8_t *data, size_t len) {
-    switch (s->state) {
-        case ST_NEW:
-        case ST_FAILED:
-        case ST_LISTENING:
-            return -SP_EPIPE;
-        case ST_CONNECTING:
-            return -SP_EAGAIN; /* a blocking send waits for the connection */
-        case ST_RESET:
-            return -(int)s->err;
-        default:
-            break;
+    int r = sp_rule_send_gate(&s->c);
+    if (r <= 0) {
+        return r;
     }
     struct tcp_pcb *pcb = s->pcb.tcp;
     if (pcb == NULL) {
-        return -SP_ECONNRESET;
+        return sp_conn_send_failed(&s->c, SP_ECONNRESET); /* the PCB has gone */
     }
     if (len == 0) {
         return 0;
@@ -871,7 +775,7 @@ static int tcp_out(sp_sock_t *s, const uint8_t *data, size_t len) {
         return -SP_EAGAIN;
     }
     if (e != ERR_OK) {
-        return -map_err(e);
+        return sp_conn_send_failed(&s->c, map_err(e));
     }
     tcp_output(pcb); /* lwIP applies Nagle here unless TCP_NODELAY */
     return (int)n;
@@ -883,7 +787,10 @@ int sp_send(sp_sock_t *s, const uint8_t *data, size_t len) {
     if (s->closed) {
         r = -SP_EBADF;
     } else if (s->type == 2) {
-        r = s->pcb.udp->remote_port != 0 ? udp_out(s, data, len, NULL, 0) : -SP_EPIPE;
+        r = sp_rule_dgram_send_gate(s->pcb.udp->remote_port != 0);
+        if (r > 0) {
+            r = udp_out(s, data, len, NULL, 0);
+        }
     } else {
         r = tcp_out(s, data, len);
     }
@@ -950,7 +857,7 @@ int sp_setsockopt(sp_sock_t *s, int level, int opt, const void *value, size_t le
             r = -SP_EINVAL;
         } else {
             s->nodelay = ival != 0;
-            if (s->pcb.tcp != NULL && s->state != ST_LISTENING) {
+            if (s->pcb.tcp != NULL && s->c.state != SP_CONN_LISTENING) {
                 if (s->nodelay) {
                     tcp_nagle_disable(s->pcb.tcp);
                 } else {
@@ -1020,7 +927,7 @@ void sp_close(sp_sock_t *s) {
             s->dq_get = (uint8_t)((s->dq_get + 1) % SP_UDP_QUEUE);
             s->dq_n--;
         }
-    } else if (s->state == ST_LISTENING) {
+    } else if (s->c.state == SP_CONN_LISTENING) {
         for (uint16_t i = 0; i < s->acc_cap; i++) {
             sp_pending_t *e = &s->acc[i];
             if (e->pcb != NULL) {
