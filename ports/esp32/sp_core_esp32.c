@@ -408,19 +408,23 @@ int sp_socket(int family, int type, int proto, sp_sock_t **out) {
     return r;
 }
 
-/* the socket layer takes no lock a netif walk may use: run it as lwIP's own calls do */
+/* the socket layer takes no lock a netif walk may use: ask sp_netif.h as lwIP's own calls do */
 typedef struct {
     struct tcpip_api_call_data call;
     ip_addr_t addr;
-} sp_bindable_call_t;
+    int (*ask)(const ip_addr_t *);
+} sp_netif_call_t;
 
-static err_t bindable_cb(struct tcpip_api_call_data *call) {
-    return sp_netif_addr_bindable(&((sp_bindable_call_t *)call)->addr) ? ERR_OK : ERR_VAL;
+static err_t netif_cb(struct tcpip_api_call_data *call) {
+    sp_netif_call_t *c = (sp_netif_call_t *)call;
+    return c->ask(&c->addr) ? ERR_OK : ERR_VAL;
 }
 
-static int addr_bindable(const sp_sockaddr_t *sa) {
-    sp_bindable_call_t c;
+/* ask(address of sa) under lwIP's core lock; `other` for a family it cannot take */
+static int netif_ask(const sp_sockaddr_t *sa, int (*ask)(const ip_addr_t *), int other) {
+    sp_netif_call_t c;
     memset(&c, 0, sizeof(c));
+    c.ask = ask;
     if (sa->sa.sa_family == AF_INET) {
         inet_addr_to_ip4addr(ip_2_ip4(&c.addr), &sa->in4.sin_addr);
         IP_SET_TYPE_VAL(c.addr, IPADDR_TYPE_V4);
@@ -432,9 +436,9 @@ static int addr_bindable(const sp_sockaddr_t *sa) {
     }
 #endif
     else {
-        return 1;
+        return other;
     }
-    return tcpip_api_call(bindable_cb, &c.call) == ERR_OK;
+    return tcpip_api_call(netif_cb, &c.call) == ERR_OK;
 }
 
 static int do_bind(sp_sock_t *s, const char *ip, int port) {
@@ -446,7 +450,7 @@ static int do_bind(sp_sock_t *s, const char *ip, int port) {
     if (s->bound) {
         return -SP_EINVAL; /* as Linux: a socket is bound once */
     }
-    if (!addr_bindable(&sa)) {
+    if (!netif_ask(&sa, sp_netif_addr_bindable, 1)) {
         return -SP_EADDRNOTAVAIL; /* lwIP would bind it anyway (see sp_netif.h) */
     }
     if (lwip_bind(s->fd, &sa.sa, (socklen_t)len) < 0) {
@@ -529,14 +533,8 @@ static int do_connect(sp_sock_t *s, const char *ip, int port) {
     if (len < 0) {
         return len;
     }
-    if (s->type == SPN_SOCK_STREAM && sa.sa.sa_family == AF_INET) {
-        /* no stack routes a connection to a broadcast or multicast address: say so at once
-         * (lwIP would send the SYN out of the default netif and wait for the timeout) */
-        ip4_addr_t dst;
-        ip4_addr_set_u32(&dst, sa.in4.sin_addr.s_addr);
-        if (ip4_addr_get_u32(&dst) == IPADDR_BROADCAST || ip4_addr_ismulticast(&dst)) {
-            return -SP_EHOSTUNREACH;
-        }
+    if (s->type == SPN_SOCK_STREAM && netif_ask(&sa, sp_netif_no_route, 0)) {
+        return -SP_EHOSTUNREACH; /* a broadcast or multicast address (sp_netif.h) */
     }
     if (lwip_connect(s->fd, &sa.sa, (socklen_t)len) == 0) {
         s->c.state = SP_CONN_CONNECTED;

@@ -592,10 +592,8 @@ static int tcp_connect_to(sp_sock_t *s, const ip_addr_t *addr, int port) {
     if (r <= 0) {
         return r;
     }
-    u32_t dst = ip4_addr_get_u32(ip_2_ip4(addr));
-    if (dst == IPADDR_BROADCAST || ip4_addr_ismulticast(ip_2_ip4(addr))
-        || (netif_default != NULL && ip4_addr_isbroadcast_u32(dst, netif_default))) {
-        return -SP_EHOSTUNREACH; /* a connection never goes to a broadcast or group */
+    if (sp_netif_no_route(addr)) {
+        return -SP_EHOSTUNREACH; /* a broadcast or multicast address (sp_netif.h) */
     }
     if (s->pcb.tcp == NULL && (r = tcp_renew(s)) < 0) {
         return r;

@@ -67,6 +67,13 @@ static void tcp_cases(int family, const char *loop, int port) {
     CHECK(sp_socket(family, 1, 0, &c) == 0);
     CHECK_ERR(sp_send(c, (const uint8_t *)"x", 1), SP_EPIPE); /* never connected */
     CHECK_ERR(sp_recv_into(c, buf, sizeof(buf)), SP_ENOTCONN);
+    /* never connected: writable (a send fails at once), no POLLHUP, no POLLERR (sp_rules.h) */
+    CHECK(sp_poll(c, SP_POLLIN | SP_POLLOUT, 0) == SP_POLLOUT);
+    if (family == 2) { /* no route: a connection never goes to a broadcast or group (sp_netif.h) */
+        CHECK_ERR(sp_connect(c, "255.255.255.255", 9), SP_EHOSTUNREACH);
+        CHECK_ERR(sp_connect(c, "224.0.0.1", 9), SP_EHOSTUNREACH);
+        CHECK_ERR(sp_connect(c, "0.0.0.0", 9), SP_EHOSTUNREACH);
+    }
     int r = sp_connect(c, loop, port);
     CHECK(r == 0 || r == -SP_EINPROGRESS);
     CHECK(wait_for(c, SP_POLLOUT) & SP_POLLOUT);
@@ -122,6 +129,10 @@ static void tcp_cases(int family, const char *loop, int port) {
     }
     CHECK_ERR(r, SP_ECONNREFUSED);
     CHECK_ERR(sp_connect_result(c), SP_ECONNREFUSED);
+    /* a failed connect is ready with POLLERR|POLLHUP; the next connect reports it once more */
+    CHECK((sp_poll(c, SP_POLLIN, 0) & (SP_POLLERR | SP_POLLHUP)) == (SP_POLLERR | SP_POLLHUP));
+    CHECK_ERR(sp_connect(c, loop, port + 1), SP_ECONNREFUSED);
+    CHECK_ERR(sp_connect_result(c), SP_ENOTCONN);
     sp_free(c);
 }
 
