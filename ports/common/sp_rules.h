@@ -103,6 +103,22 @@ static inline int sp_rule_connect_result(const sp_conn_t *c) {
     }
 }
 
+/* ---- listen ------------------------------------------------------------------------------ */
+
+/* a TCP listen, before the stack: 1 go on (0 when listening already: the stack may take the new
+ * backlog). A socket that is connecting, connected (a reset included) or whose connect failed is
+ * EINVAL, listen's one error in the contract (lwIP says ENOTCONN while a connect is under way) */
+static inline int sp_rule_listen_gate(const sp_conn_t *c) {
+    switch (c->state) {
+        case SP_CONN_NEW:
+            return 1;
+        case SP_CONN_LISTENING:
+            return 0;
+        default:
+            return -SP_EINVAL;
+    }
+}
+
 /* ---- receive (TCP) -------------------------------------------------------------------- */
 
 /* before looking at what is queued: 1 go on (connected, or reset with data still queued), else

@@ -464,6 +464,10 @@ static int do_listen(sp_sock_t *s, int backlog) {
     if (s->type != SPN_SOCK_STREAM) {
         return -SP_EOPNOTSUPP;
     }
+    int r = sp_rule_listen_gate(&s->c);
+    if (r < 0) {
+        return r;
+    }
     if (lwip_listen(s->fd, backlog) < 0) {
         return sp_fail();
     }

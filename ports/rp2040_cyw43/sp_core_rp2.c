@@ -483,26 +483,25 @@ int sp_listen(sp_sock_t *s, int backlog) {
         backlog = 255;
     }
     sp_lock();
-    int state = s->closed ? -1 : s->c.state;
+    int closed = s->closed;
+    sp_conn_t now = s->c;
     sp_unlock();
-    if (state < 0) {
+    if (closed) {
         return -SP_EBADF;
     }
-    if (state == SP_CONN_LISTENING) {
-        return 0;
-    }
-    if (state != SP_CONN_NEW) {
-        return -SP_EINVAL;
+    int r = sp_rule_listen_gate(&now);
+    if (r <= 0) {
+        return r;
     }
     sp_pending_t *acc = sp_rp2_calloc((size_t)backlog, sizeof(sp_pending_t));
     if (acc == NULL) {
         return -SP_ENOMEM;
     }
-    int r = 0;
+    r = 0;
     sp_lock();
     if (s->closed || s->c.state != SP_CONN_NEW) {
-        /* closed, or listening already, by another thread while the queue was allocated */
-        r = s->closed ? -SP_EBADF : s->c.state == SP_CONN_LISTENING ? 0 : -SP_EINVAL;
+        /* closed, listening or connecting, by another thread while the queue was allocated */
+        r = s->closed ? -SP_EBADF : sp_rule_listen_gate(&s->c);
     } else {
         if (s->pcb.tcp == NULL) {
             r = tcp_renew(s);

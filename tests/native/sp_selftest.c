@@ -79,6 +79,7 @@ static void tcp_cases(int family, const char *loop, int port) {
     CHECK(wait_for(c, SP_POLLOUT) & SP_POLLOUT);
     CHECK(sp_connect_result(c) == 0);
     CHECK_ERR(sp_connect(c, loop, port), SP_EISCONN);
+    CHECK_ERR(sp_listen(c, 1), SP_EINVAL); /* connected: listen's one error (sp_rules.h) */
     CHECK(wait_for(l, SP_POLLIN) & SP_POLLIN);
     CHECK(sp_accept(l, &a, ip, &peer_port) == 0);
     CHECK(strcmp(ip, loop) == 0);
