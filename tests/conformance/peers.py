@@ -199,7 +199,10 @@ def echo(conn, peer):
 
 
 def sink(conn, peer):
-    """Read until end of stream; returns the bytes."""
+    """Read until end of stream; returns the bytes. Each wait up to HOLD, not TIMEOUT: on the
+    emulated Pico W the case's buffer can take longer than 5 s to reach the board after the
+    connection is made, and a sink that gave up closed with data unread (a reset)."""
+    conn.settimeout(HOLD)
     return recv_all(conn)
 
 
