@@ -94,39 +94,37 @@ def tcp_client(sockets, net, peer, timeout=5):
     return s
 
 
-def tcp_listener(sockets, pool, net, backlog=2, timeout=5):
-    """A listening target TCP socket and the port the peer reaches it on."""
+def bound_socket(sockets, net, kind=None, host=None, timeout=5):
+    """A target socket of ``kind`` (default TCP) bound to a port that is free on ``host`` (default
+    the target's address); returns (socket, port). The port is probed on this computer, and the
+    target's stack may still hold it (lwIP's TIME_WAIT of an earlier case): EADDRINUSE is retried."""
+    host = net.target_host if host is None else host
+    os_kind = socket.SOCK_DGRAM if kind == 2 else socket.SOCK_STREAM
     for _ in range(5):
-        port = peers.free_port(net.target_host)
-        s = sockets(net.af)
+        port = peers.free_port(net.target_host, os_kind)
+        s = sockets(net.af) if kind is None else sockets(net.af, kind)
         try:
-            s.bind(("", port))
+            s.bind((host, port))
         except OSError as e:
             s.close()
             if e.errno == errno.EADDRINUSE:
                 continue  # somebody took the port between the probe and the bind
             raise
-        s.listen(backlog)
         s.settimeout(timeout)
         return s, port
-    raise AssertionError("no free port found for a target listener")
+    raise AssertionError("no free port found for a target socket")
+
+
+def tcp_listener(sockets, pool, net, backlog=2, timeout=5):
+    """A listening target TCP socket and the port the peer reaches it on."""
+    s, port = bound_socket(sockets, net, host="", timeout=timeout)
+    s.listen(backlog)
+    return s, port
 
 
 def udp_socket(sockets, pool, net, timeout=5):
     """A target UDP socket bound to a free loopback port; returns (socket, port)."""
-    for _ in range(5):
-        port = peers.free_port(net.target_host, socket.SOCK_DGRAM)
-        s = sockets(net.af, pool.SOCK_DGRAM)
-        try:
-            s.bind((net.target_host, port))
-        except OSError as e:
-            s.close()
-            if e.errno == errno.EADDRINUSE:
-                continue
-            raise
-        s.settimeout(timeout)
-        return s, port
-    raise AssertionError("no free UDP port found")
+    return bound_socket(sockets, net, pool.SOCK_DGRAM, timeout=timeout)
 
 
 def fill_send_buffer(sock, chunk=16384, rounds=50, per_round=2000):

@@ -7,13 +7,12 @@ outcome.
 """
 
 import errno
-import socket
 import sys
 
 import pytest
 
 from . import peers
-from .support import assert_stalled_connect_raises, raises_errno, raw_icmp_socket, tcp_client, udp_socket
+from .support import assert_stalled_connect_raises, bound_socket, raises_errno, raw_icmp_socket, tcp_client, udp_socket
 
 HUGE = [2 ** 40, 2 ** 64, -(2 ** 40)]
 
@@ -205,7 +204,8 @@ def test_the_empty_host_is_any_in_bind_only(sockets, pool, net4):
     u = sockets(net4.af, pool.SOCK_DGRAM)
     with pytest.raises(pool.gaierror):
         u.sendto(b"x", ("", 9))
-    u.bind(("", peers.free_port(net4.target_host, socket.SOCK_DGRAM)))
+    u.close()
+    bound_socket(sockets, net4, pool.SOCK_DGRAM, host="")  # "" binds: any address
 
 
 def test_accept_on_udp_is_eopnotsupp(sockets, pool):

@@ -8,7 +8,7 @@ import errno
 import pytest
 
 from . import peers
-from .support import assert_echoed, bulk_bytes, raises_errno, tcp_client, tcp_listener
+from .support import assert_echoed, bound_socket, bulk_bytes, raises_errno, tcp_client, tcp_listener
 
 BROADCAST = "255.255.255.255"  # no stack routes a TCP connection to it; nothing is sent
 
@@ -186,9 +186,7 @@ def test_listen_on_udp_socket_raises_eopnotsupp(pool, sockets):
 
 
 def test_accept_when_not_listening_raises_einval(sockets, net4):
-    s = sockets(net4.af)
-    s.bind((net4.target_host, peers.free_port(net4.target_host)))
-    s.settimeout(1)
+    s, _port = bound_socket(sockets, net4, timeout=1)
     with raises_errno(errno.EINVAL):
         s.accept()
 
