@@ -79,6 +79,8 @@ EBADF = _errno.EBADF
 EPIPE = _e("EPIPE", 32, 32)
 ENOPROTOOPT = _e("ENOPROTOOPT", 92, 109)
 EDESTADDRREQ = _e("EDESTADDRREQ", 89, 121)
+EMSGSIZE = _e("EMSGSIZE", 90, 122)
+ENOMEM = _errno.ENOMEM
 ENETUNREACH = _e("ENETUNREACH", 101, 114)
 EHOSTUNREACH = _errno.EHOSTUNREACH
 
@@ -457,10 +459,17 @@ class MPSocket:
                 return self._s.send(data, _SEND_FLAGS)
             return self._s.send(data)
         except OSError as e:
-            return self._send_error(e)
+            return self._send_error(e, data)
 
-    def _send_error(self, e):
-        r = _err(e)
+    def _too_big(self, r, data):
+        # lwIP firmware (rp2) cannot allocate a datagram beyond UDP's limit and says ENOMEM; the
+        # contract's answer, as Linux's, is EMSGSIZE (only asked once the firmware has failed)
+        if r == -ENOMEM and self._k & _TYPE_BITS != 1 and len(data) > (65527 if self._k & _V6 else 65507):
+            return -EMSGSIZE
+        return r
+
+    def _send_error(self, e, data):
+        r = self._too_big(_err(e), data)
         if r in (-ENOTCONN, -EDESTADDRREQ, -EPIPE):
             if self._k & _STATE == _CONNECTED:  # was connected: the peer has gone
                 self._k |= _RESET
@@ -474,7 +483,7 @@ class MPSocket:
         try:
             return self._s.sendto(data, _sockaddr(self._family(), ip, port))
         except OSError as e:
-            return _err(e)
+            return self._too_big(_err(e), data)
 
     def setsockopt(self, level, opt, value):
         native = _OPTIONS.get((level, opt))
@@ -543,7 +552,7 @@ def _hot_send(sock, data):
                 return es._s.send(data, _SEND_FLAGS)
             return es._s.send(data)
         except OSError as e:
-            r = es._send_error(e)
+            r = es._send_error(e, data)
             if r != _EAGAIN:
                 _raise(r)
     return _slow_send(sock, data)
